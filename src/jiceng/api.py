@@ -1,0 +1,12 @@
+"""Assembles the API: every module's router on the one NinjaAPI."""
+
+from jiceng.accounts.api import router as accounts_router
+from jiceng.audit.api import router as audit_router
+from jiceng.core.api import api
+from jiceng.org.api import router as org_router
+
+api.add_router("", accounts_router)
+api.add_router("", org_router)
+api.add_router("", audit_router)
+
+__all__ = ["api"]

@@ -1,0 +1,44 @@
+"""Boundary geometry: GeoJSON polygons in WGS-84, checked with shapely."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+from django.utils.translation import gettext as _
+
+
+class GeometryError(ValueError):
+    pass
+
+
+def clean_geometry(value: Any) -> dict[str, Any]:
+    """A valid Polygon or MultiPolygon as a GeoJSON geometry dict (a Feature's geometry is taken)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise GeometryError(_("The boundary is not valid GeoJSON.")) from exc
+    if not isinstance(value, dict):
+        raise GeometryError(_("The boundary is not valid GeoJSON."))
+    if value.get("type") == "Feature":
+        value = value.get("geometry") or {}
+    if value.get("type") not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(_("A boundary must be a Polygon or MultiPolygon."))
+    try:
+        geom = shape(value)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise GeometryError(_("The boundary is not valid GeoJSON.")) from exc
+    if geom.is_empty or not geom.is_valid:
+        raise GeometryError(_("The boundary polygon is empty or crosses itself."))
+    min_x, min_y, max_x, max_y = geom.bounds
+    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+        raise GeometryError(_("Boundary coordinates must be WGS-84 longitude and latitude."))
+    return json.loads(json.dumps(mapping(geom)))  # type: ignore[no-any-return]
+
+
+def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
+    point = shape(geometry).representative_point()
+    return round(point.x, 7), round(point.y, 7)

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from jiceng.api import api
+from jiceng.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("jiceng.accounts.urls")),
+    path("org/", include("jiceng.org.urls")),
+    path("audit/", include("jiceng.audit.urls")),
+    path("", include("jiceng.web.urls")),
+]
+
+handler403 = "jiceng.web.views.permission_denied"
+handler404 = "jiceng.web.views.page_not_found"
+handler500 = "jiceng.web.views.server_error"

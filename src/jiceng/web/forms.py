@@ -1,0 +1,27 @@
+"""Glue between Django forms and actions: domain errors land on the form's fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms
+
+from jiceng.core.errors import Conflict, InvalidInput
+
+T = TypeVar("T")
+
+
+def run_action(form: forms.Form, action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Call an action; on invalid input or a conflict, put the messages on the form and return None."""
+    try:
+        return action(*args, **kwargs)
+    except InvalidInput as exc:
+        if not exc.details:
+            form.add_error(None, str(exc.message))
+        for name, messages in exc.details.items():
+            form.add_error(name if name in form.fields else None, messages)
+        return None
+    except Conflict as exc:
+        form.add_error(None, str(exc.message))
+        return None
