@@ -35,6 +35,11 @@ if not SECRET_KEY:
         raise RuntimeError("JICENG_SECRET_KEY must be set outside demo and debug mode")
     SECRET_KEY = "insecure-demo-key-do-not-use-in-production-" + "x" * 16  # noqa: S105
 
+# Key for personal data at rest (base64 of 32 random bytes). Required in production.
+DATA_KEY = os.environ.get("JICENG_DATA_KEY", "")
+if not DATA_KEY and not (DEBUG or DEMO_MODE or os.environ.get("PYTEST_VERSION")):
+    raise RuntimeError("JICENG_DATA_KEY must be set outside demo and debug mode")
+
 ALLOWED_HOSTS = [h for h in os.environ.get("JICENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("JICENG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -99,9 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not shared-cache memory, so concurrency tests see real SQLite locking.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     if DATABASES["default"]["NAME"] != ":memory:":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

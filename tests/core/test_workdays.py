@@ -202,7 +202,7 @@ def test_add_work_hours(cal: WorkCalendar, start: datetime, hours: float, expect
 
 def test_add_work_hours_with_custom_hours(cal: WorkCalendar) -> None:
     # summer hours without a lunch break
-    summer = {"day_start": time(9, 0), "day_end": time(17, 0), "lunch": None}
+    summer: dict[str, Any] = {"day_start": time(9, 0), "day_end": time(17, 0), "lunch": None}
     assert cal.add_work_hours(datetime(2024, 11, 18, 11, 0), 2, **summer) == datetime(2024, 11, 18, 13, 0)
     assert cal.add_work_hours(datetime(2024, 11, 18, 16, 0), 2, **summer) == datetime(2024, 11, 19, 10, 0)
     afternoon = (time(12, 0), time(14, 30))
@@ -311,12 +311,18 @@ def test_without_the_extra_directory_2099_is_plain_weekdays() -> None:
 
 
 def test_files_override_the_package_date_by_date(tmp_path: Path) -> None:
-    write_year(tmp_path, 2024, holidays={"2024-11-15": "测试假日"}, workdays={"2024-10-07": "测试调休"})
+    write_year(
+        tmp_path,
+        2024,
+        holidays={"2024-11-15": "测试假日", "2024-10-12": "测试取消调休"},
+        workdays={"2024-10-07": "测试调休"},
+    )
     cal = WorkCalendar([tmp_path], use_settings=False)
-    assert cal.day_detail(date(2024, 11, 15)) == (False, "测试假日")
-    assert cal.day_detail(date(2024, 10, 7)) == (True, "测试调休")
+    assert cal.day_detail(date(2024, 11, 15)) == (False, "测试假日")  # was an ordinary Friday
+    assert cal.day_detail(date(2024, 10, 7)) == (True, "测试调休")  # was a package holiday
+    assert cal.day_detail(date(2024, 10, 12)) == (False, "测试取消调休")  # was a package make-up workday
     assert not cal.is_workday(date(2024, 10, 6))  # the rest of the package's schedule remains
-    assert cal.is_workday(date(2024, 10, 12))
+    assert cal.is_workday(date(2024, 9, 29))
 
 
 def test_a_later_directory_replaces_the_same_years_file(tmp_path: Path) -> None:

@@ -21,9 +21,12 @@ from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
 from jiceng.audit.actions import diff, record
 from jiceng.audit.models import AuditResult
+from jiceng.audit.actions import record_sensitive_view
 from jiceng.core.concurrency import update_versioned
+from jiceng.core.crypto import blind_index
 from jiceng.core.errors import DomainError, InvalidInput, field_error
 from jiceng.core.scope import ensure_in_scope, get_in_scope
+from jiceng.core.validators import InvalidValue, parse_id_number, parse_mobile
 from jiceng.org.models import Unit
 
 if TYPE_CHECKING:
@@ -52,6 +55,8 @@ def _snapshot(user: User) -> dict[str, Any]:
         "email": user.email,
         "unit": user.unit.code if user.unit_id else None,  # type: ignore[union-attr]
         "is_active": user.is_active,
+        "id_number": user.id_number_masked,
+        "phone": user.phone_masked,
         "roles": sorted(UserRole.objects.filter(user=user).values_list("role", flat=True)) if user.pk else [],
     }
 
@@ -107,6 +112,24 @@ def unlock(actor: User, user: User) -> None:
 # --- users -----------------------------------------------------------------------------------------
 
 
+def _personal_fields(id_number: str | None, phone: str | None) -> dict[str, str]:
+    """Validated, encrypted-at-rest personal fields with their blind indexes ("" clears a field)."""
+    fields: dict[str, str] = {}
+    try:
+        if id_number is not None:
+            number = parse_id_number(id_number).number if id_number.strip() else ""
+            fields.update(id_number=number, id_number_index=blind_index(number) if number else "")
+    except InvalidValue as exc:
+        raise field_error("id_number", exc.message, exc.code) from exc
+    try:
+        if phone is not None:
+            mobile = parse_mobile(phone) if phone.strip() else ""
+            fields.update(phone=mobile, phone_index=blind_index(mobile) if mobile else "")
+    except InvalidValue as exc:
+        raise field_error("phone", exc.message, exc.code) from exc
+    return fields
+
+
 def _check_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
@@ -132,6 +155,8 @@ def create_user(
     roles: Iterable[str],
     full_name: str = "",
     email: str = "",
+    id_number: str = "",
+    phone: str = "",
     is_superuser: bool = False,
 ) -> User:
     admin = require_role(actor, Role.ADMIN)
@@ -145,16 +170,17 @@ def create_user(
     if is_superuser and not admin.is_superuser:
         raise field_error("is_superuser", _("Only a superuser can create a superuser."), "permission_denied")
     unit = get_in_scope(Unit, admin, code=unit_code) if unit_code else None
-    if unit is None and not is_superuser:
-        raise field_error("unit_code", _("A staff user must belong to a unit."), "unit_required")
     clean_roles = _clean_roles(roles)
+    if unit is None and not is_superuser and set(clean_roles) != {Role.RESIDENT}:
+        raise field_error("unit_code", _("A staff user must belong to a unit."), "unit_required")
+    personal = _personal_fields(id_number, phone)
     user = User(username=username, full_name=full_name.strip(), email=email.strip(), unit=unit,
-                is_superuser=is_superuser, is_staff=is_superuser)
+                is_superuser=is_superuser, is_staff=is_superuser, **personal)
     _check_password(password, user)
     user.set_password(password)
     user.save()
     UserRole.objects.bulk_create(UserRole(user=user, role=r) for r in clean_roles)
-    if not is_superuser:
+    if unit is not None:
         ensure_in_scope(user, admin)
     record("user.create", actor=admin, obj=user, changes=diff({}, _snapshot(user)))
     return user
@@ -171,11 +197,13 @@ def update_user(
     unit_code: str | None = None,
     roles: Iterable[str] | None = None,
     is_active: bool | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
 ) -> User:
     admin = require_role(actor, Role.ADMIN)
     user = get_in_scope(User, admin, pk=user.pk)
     before = _snapshot(user)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = _personal_fields(id_number, phone)
     if full_name is not None:
         changes["full_name"] = full_name.strip()
     if email is not None:
@@ -211,6 +239,14 @@ def set_password(actor: User | AnonymousUser, user: User, password: str, *, old_
     user.save(update_fields=["password"])
     record("user.set_password", actor=acting, obj=user)
     return user
+
+
+def reveal_personal_data(actor: User | AnonymousUser, user: User, *, purpose: str = "") -> dict[str, str]:
+    """The full ID number and phone of a user in scope, for administrators only; every call is audited."""
+    admin = require_role(actor, Role.ADMIN)
+    user = get_in_scope(User, admin, pk=user.pk)
+    record_sensitive_view(admin, user, ["id_number", "phone"], purpose=purpose)
+    return {"id_number": user.id_number, "phone": user.phone}
 
 
 # --- API tokens ------------------------------------------------------------------------------------

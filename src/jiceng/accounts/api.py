@@ -38,6 +38,8 @@ class UserOut(Schema):
     email: str
     is_active: bool
     is_superuser: bool
+    id_number_masked: str = Field(..., description="Masked; the full value needs /personal-data")
+    phone_masked: str
     roles: list[Role]
     unit: UnitRef | None
     locked: bool
@@ -95,6 +97,8 @@ class UserIn(Schema):
     password: str = Field(..., max_length=128)
     full_name: str = Field("", max_length=60)
     email: str = Field("", max_length=254)
+    id_number: str = Field("", max_length=20, description="GB 11643 resident ID number")
+    phone: str = Field("", max_length=20, description="Mobile phone")
     unit_code: str | None = Field(None, max_length=40)
     roles: list[Role] = []
 
@@ -103,6 +107,8 @@ class UserPatch(Schema):
     version: int | None = None
     full_name: str | None = Field(None, max_length=60)
     email: str | None = Field(None, max_length=254)
+    id_number: str | None = Field(None, max_length=20)
+    phone: str | None = Field(None, max_length=20)
     unit_code: str | None = Field(None, max_length=40)
     roles: list[Role] | None = None
     is_active: bool | None = None
@@ -128,6 +134,11 @@ class TokenOut(Schema):
 
 class NewTokenOut(TokenOut):
     token: str = Field(..., description="Shown once; only a hash is kept")
+
+
+class PersonalDataOut(Schema):
+    id_number: str
+    phone: str
 
 
 class OkOut(Schema):
@@ -184,6 +195,12 @@ def update_user(request: HttpRequest, username: str, payload: UserPatch) -> Any:
     data = payload.dict()
     actions.update_user(request.user, target, expected_version=data.pop("version"), **data)
     return queries.user(request.user, username)
+
+
+@router.get("/users/{username}/personal-data", response=responses(PersonalDataOut),
+            summary="Full ID number and phone (admin; audited)")
+def personal_data(request: HttpRequest, username: str, purpose: str = "") -> Any:
+    return actions.reveal_personal_data(request.user, queries.user(request.user, username), purpose=purpose[:100])
 
 
 @router.post("/users/{username}/password", response=responses(OkOut), summary="Set a password")

@@ -15,6 +15,8 @@ class UserForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=60)
     full_name = forms.CharField(label=_("Full name"), max_length=60, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
+    id_number = forms.CharField(label=_("ID number"), max_length=20, required=False)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
     unit_code = forms.ChoiceField(label=_("Unit"))
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, required=False,
                                       widget=forms.CheckboxSelectMultiple)

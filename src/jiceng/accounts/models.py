@@ -9,7 +9,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.accounts.roles import Role
+from jiceng.core.fields import EncryptedTextField
 from jiceng.core.scope import EVERYTHING, ScopedQuerySet
+from jiceng.core.validators import mask_id_number, mask_phone
 from jiceng.org.models import Unit
 
 
@@ -26,6 +28,11 @@ class User(AbstractUser):
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+    # Personal data: encrypted at rest; the *_index columns are blind indexes for exact lookup.
+    id_number = EncryptedTextField(_("ID number"), blank=True, default="")
+    id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    phone = EncryptedTextField(_("mobile phone"), blank=True, default="")
+    phone_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
     failed_logins = models.PositiveSmallIntegerField(_("failed logins in a row"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -40,6 +47,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number) if self.id_number else ""
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone) if self.phone else ""
 
     @cached_property
     def role_codes(self) -> frozenset[str]:

@@ -82,7 +82,6 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.ADMIN, Role.LEADER)
     q = request.GET.get("q", "")[:50]
     role = request.GET.get("role", "")
     role = role if role in Role.values else ""
@@ -95,9 +94,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_detail(request: HttpRequest, username: str) -> HttpResponse:
-    require_role(request.user, Role.ADMIN, Role.LEADER)
     target = queries.user(request.user, username)
-    return render(request, "accounts/user_detail.html", {"target": target, "roles": queries.role_codes(target)})
+    revealed = None
+    if request.method == "POST" and "reveal" in request.POST:
+        revealed = actions.reveal_personal_data(request.user, target, purpose="user page")
+    return render(request, "accounts/user_detail.html", {
+        "target": target, "roles": queries.role_codes(target), "revealed": revealed,
+        "can_edit": has_role(request.user, Role.ADMIN),
+    })
 
 
 def _unit_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -123,17 +127,25 @@ def user_edit(request: HttpRequest, username: str) -> HttpResponse:
     target = queries.user(request.user, username)
     initial = {"username": target.username, "full_name": target.full_name, "email": target.email,
                "unit_code": target.unit.code if target.unit_id else "",  # type: ignore[union-attr]
-               "roles": queries.role_codes(target), "is_active": target.is_active, "version": target.version}
+               "roles": queries.role_codes(target), "is_active": target.is_active, "version": target.version,
+               "id_number": target.id_number_masked, "phone": target.phone_masked}
     form = UserForm(request.POST or None, initial=initial, units=_unit_choices(request), editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = run_action(form, actions.update_user, request.user, target, expected_version=data["version"],
                           full_name=data["full_name"], email=data["email"], unit_code=data["unit_code"],
-                          roles=data["roles"], is_active=data["is_active"])
+                          roles=data["roles"], is_active=data["is_active"],
+                          **_changed_personal(data, target))
         if done is not None:
             messages.success(request, _("The user was saved."))
             return redirect("accounts:user_detail", username=target.username)
     return render(request, "accounts/user_form.html", {"form": form, "target": target, "creating": False})
+
+
+def _changed_personal(data: dict[str, object], target: User) -> dict[str, str]:
+    """The edit form shows masked values; only a value the admin actually typed is sent on."""
+    masked = {"id_number": target.id_number_masked, "phone": target.phone_masked}
+    return {k: str(data[k]) for k in masked if data.get(k) is not None and data[k] != masked[k]}
 
 
 @login_required

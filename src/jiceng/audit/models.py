@@ -56,7 +56,7 @@ class AuditEntry(models.Model):
         return f"#{self.pk} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise TypeError("audit entries are append-only")
         super().save(*args, **kwargs)
 
