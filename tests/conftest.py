@@ -22,7 +22,9 @@ PASSWORD = "Test#Pass2026"
 def square(lng: float, lat: float, size: float) -> dict:
     return {
         "type": "Polygon",
-        "coordinates": [[[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]],
+        "coordinates": [
+            [[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]
+        ],
     }
 
 
@@ -59,29 +61,64 @@ def make_user(username: str, unit: Unit | None, *roles: str, **extra: object) ->
 def build_org() -> Org:
     org = Org()
     r = org.regions
-    r["county"] = Region.objects.create(code="330199", name="测试县", level=RegionLevel.COUNTY,
-                                        boundary=square(120.0, 30.0, 0.2), center_lng=120.1, center_lat=30.1)
+    r["county"] = Region.objects.create(
+        code="330199",
+        name="测试县",
+        level=RegionLevel.COUNTY,
+        boundary=square(120.0, 30.0, 0.2),
+        center_lng=120.1,
+        center_lat=30.1,
+    )
     for key, n, lng in (("a", "001", 120.0), ("b", "002", 120.1)):
-        township = Region.objects.create(code=f"330199{n}000", name=f"{key.upper()}镇", level=RegionLevel.TOWNSHIP,
-                                         parent=r["county"], boundary=square(lng, 30.0, 0.1))
-        village = Region.objects.create(code=f"330199{n}001", name=f"{key.upper()}村", level=RegionLevel.VILLAGE,
-                                        parent=township, boundary=square(lng, 30.0, 0.05))
-        grid = Region.objects.create(code=f"330199{n}001001", name=f"{key.upper()}村第一网格",
-                                     level=RegionLevel.GRID, parent=village, boundary=square(lng, 30.0, 0.02))
+        township = Region.objects.create(
+            code=f"330199{n}000",
+            name=f"{key.upper()}镇",
+            level=RegionLevel.TOWNSHIP,
+            parent=r["county"],
+            boundary=square(lng, 30.0, 0.1),
+        )
+        village = Region.objects.create(
+            code=f"330199{n}001",
+            name=f"{key.upper()}村",
+            level=RegionLevel.VILLAGE,
+            parent=township,
+            boundary=square(lng, 30.0, 0.05),
+        )
+        grid = Region.objects.create(
+            code=f"330199{n}001001",
+            name=f"{key.upper()}村第一网格",
+            level=RegionLevel.GRID,
+            parent=village,
+            boundary=square(lng, 30.0, 0.02),
+        )
         r[f"township_{key}"], r[f"village_{key}"], r[f"grid_{key}"] = township, village, grid
         u = org.units
-        u[f"government_{key}"] = Unit.objects.create(code=f"T{n}-GOV", name=f"{key.upper()}镇人民政府",
-                                                     kind=UnitKind.TOWNSHIP_GOVERNMENT, region=township)
-        u[f"command_room_{key}"] = Unit.objects.create(code=f"T{n}-ZHXX", name=f"{key.upper()}镇综合信息指挥室",
-                                                       kind=UnitKind.TOWNSHIP_COMMAND_ROOM, region=township)
-        u[f"station_{key}"] = Unit.objects.create(code=f"T{n}-SFS", name=f"{key.upper()}镇司法所",
-                                                  kind=UnitKind.DISPATCHED_AGENCY, region=township)
-        u[f"village_committee_{key}"] = Unit.objects.create(code=f"V{n}001-CWH", name=f"{key.upper()}村村委会",
-                                                            kind=UnitKind.VILLAGE_COMMITTEE, region=village)
+        u[f"government_{key}"] = Unit.objects.create(
+            code=f"T{n}-GOV",
+            name=f"{key.upper()}镇人民政府",
+            kind=UnitKind.TOWNSHIP_GOVERNMENT,
+            region=township,
+        )
+        u[f"command_room_{key}"] = Unit.objects.create(
+            code=f"T{n}-ZHXX",
+            name=f"{key.upper()}镇综合信息指挥室",
+            kind=UnitKind.TOWNSHIP_COMMAND_ROOM,
+            region=township,
+        )
+        u[f"station_{key}"] = Unit.objects.create(
+            code=f"T{n}-SFS", name=f"{key.upper()}镇司法所", kind=UnitKind.DISPATCHED_AGENCY, region=township
+        )
+        u[f"village_committee_{key}"] = Unit.objects.create(
+            code=f"V{n}001-CWH",
+            name=f"{key.upper()}村村委会",
+            kind=UnitKind.VILLAGE_COMMITTEE,
+            region=village,
+        )
         for role, unit_key in TOWNSHIP_ROLE_UNIT.items():
             org.users[(key, role)] = make_user(f"{key}_{role}", u[f"{unit_key}_{key}"], role)
-    org.units["county_center"] = Unit.objects.create(code="C-ZHZX", name="测试县综合指挥中心",
-                                                     kind=UnitKind.COUNTY_COMMAND_CENTER, region=r["county"])
+    org.units["county_center"] = Unit.objects.create(
+        code="C-ZHZX", name="测试县综合指挥中心", kind=UnitKind.COUNTY_COMMAND_CENTER, region=r["county"]
+    )
     for role in COUNTY_ROLES:
         org.users[("county", role)] = make_user(f"county_{role}", org.units["county_center"], role)
     org.users[("none", Role.RESIDENT)] = make_user("resident", None, Role.RESIDENT)
@@ -101,7 +138,9 @@ def org(db: None) -> Org:
 
 def token_for(user: User) -> str:
     raw = f"jc_test_{user.username}_{user.pk}"
-    ApiToken.objects.get_or_create(key_hash=hash_token(raw), defaults={"user": user, "name": "test", "prefix": raw[:8]})
+    ApiToken.objects.get_or_create(
+        key_hash=hash_token(raw), defaults={"user": user, "name": "test", "prefix": raw[:8]}
+    )
     return raw
 
 

@@ -1,8 +1,8 @@
 """The `jiceng` command: manage.py with a few friendlier verbs.
 
-  jiceng serve [--port 8000] [--workers 2]   serve with gunicorn (static files by whitenoise)
-  jiceng demo                                migrate, load the demo county if empty, serve
-  jiceng migrate | createadmin NAME | audit verify | any manage.py command
+jiceng serve [--port 8000] [--workers 2]   serve with gunicorn (static files by whitenoise)
+jiceng demo                                migrate, load the demo county if empty, serve
+jiceng migrate | createadmin NAME | audit verify | any manage.py command
 """
 
 from __future__ import annotations
@@ -28,13 +28,21 @@ def serve(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    os.execv(gunicorn, [  # noqa: S606
-        gunicorn, "jiceng.wsgi:application",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        "--access-logfile", "-" if os.environ.get("JICENG_ACCESS_LOG") else "/dev/null",
-        "--timeout", "60",
-    ])
+    os.execv(  # noqa: S606 - replaces this process with gunicorn, no shell involved
+        gunicorn,
+        [
+            gunicorn,
+            "jiceng.wsgi:application",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-" if os.environ.get("JICENG_ACCESS_LOG") else "/dev/null",
+            "--timeout",
+            "60",
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,14 +33,16 @@ SECRET_KEY = os.environ.get("JICENG_SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or DEMO_MODE or os.environ.get("PYTEST_VERSION")):
         raise RuntimeError("JICENG_SECRET_KEY must be set outside demo and debug mode")
-    SECRET_KEY = "insecure-demo-key-do-not-use-in-production-" + "x" * 16  # noqa: S105
+    SECRET_KEY = "insecure-demo-key-do-not-use-in-production-" + "x" * 16
 
 # Key for personal data at rest (base64 of 32 random bytes). Required in production.
 DATA_KEY = os.environ.get("JICENG_DATA_KEY", "")
 if not DATA_KEY and not (DEBUG or DEMO_MODE or os.environ.get("PYTEST_VERSION")):
     raise RuntimeError("JICENG_DATA_KEY must be set outside demo and debug mode")
 
-ALLOWED_HOSTS = [h for h in os.environ.get("JICENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("JICENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("JICENG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -96,7 +98,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("JICENG_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'jiceng.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("JICENG_DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("JICENG_DB_CONN_MAX_AGE", 60))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -91,9 +91,10 @@ def test_inactive_user_cannot_log_in(org: Org) -> None:
 
 def test_open_redirect_is_refused(org: Org) -> None:
     client = Client()
-    response = client.post("/accounts/login/?next=https://evil.example/", {"username": "a_dispatcher",
-                                                                          "password": PASSWORD,
-                                                                          "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/login/?next=https://evil.example/",
+        {"username": "a_dispatcher", "password": PASSWORD, "next": "https://evil.example/"},
+    )
     assert response.status_code == 302 and response["Location"] == "/"
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
+
 from jiceng.accounts.models import ApiToken, User
 from jiceng.audit.models import AuditEntry
 from jiceng.core.validators import make_id_number
 from tests.conftest import Org
-
-from datetime import date
 
 
 def test_me_describes_user_roles_unit_and_jurisdiction(org: Org, api_as) -> None:
@@ -14,14 +14,22 @@ def test_me_describes_user_roles_unit_and_jurisdiction(org: Org, api_as) -> None
     assert body["roles"] == ["dispatcher"]
     assert body["unit"]["code"] == org.units["command_room_a"].code
     assert body["jurisdiction"] == {
-        "everything": False, "region_prefix": "330199001", "region_code": "330199001000",
-        "region_name": "A镇", "region_level": "township",
+        "everything": False,
+        "region_prefix": "330199001",
+        "region_code": "330199001000",
+        "region_name": "A镇",
+        "region_level": "township",
     }
 
 
 def test_weak_password_is_refused_with_a_chinese_message_and_nothing_written(org: Org, api_as) -> None:
     client = api_as(org.user("a", "admin"))
-    base = {"username": "new_user", "full_name": "王五", "unit_code": org.units["station_a"].code, "roles": ["handler"]}
+    base = {
+        "username": "new_user",
+        "full_name": "王五",
+        "unit_code": org.units["station_a"].code,
+        "roles": ["handler"],
+    }
     for weak in ("short1A", "alllowercase", "new_userAB12#"):
         response = client.post_json("/api/v1/users", {**base, "password": weak})
         assert response.status_code == 422, weak
@@ -35,9 +43,16 @@ def test_weak_password_is_refused_with_a_chinese_message_and_nothing_written(org
 def test_id_number_is_validated_encrypted_masked_and_revealed_with_audit(org: Org, api_as) -> None:
     client = api_as(org.user("a", "admin"))
     number = make_id_number("330199", date(1990, 3, 7), "123")
-    base = {"username": "wang5", "password": "Str0ng#Pass", "unit_code": org.units["station_a"].code,
-            "roles": ["handler"], "phone": "13812345678"}
-    bad = client.post_json("/api/v1/users", {**base, "id_number": number[:-1] + ("0" if number[-1] != "0" else "1")})
+    base = {
+        "username": "wang5",
+        "password": "Str0ng#Pass",
+        "unit_code": org.units["station_a"].code,
+        "roles": ["handler"],
+        "phone": "13812345678",
+    }
+    bad = client.post_json(
+        "/api/v1/users", {**base, "id_number": number[:-1] + ("0" if number[-1] != "0" else "1")}
+    )
     assert bad.status_code == 422
     assert bad.json()["code"] == "invalid_id_number"
     assert "id_number" in bad.json()["details"]
@@ -105,12 +120,18 @@ def test_admin_resets_password_and_user_changes_own(org: Org, api_as) -> None:
     target.refresh_from_db()
     assert target.check_password("Reset#Pass9")
     own = api_as(target)
-    wrong = own.post_json("/api/v1/users/a_handler/password", {"password": "Mine#Pass99", "old_password": "x"})
+    wrong = own.post_json(
+        "/api/v1/users/a_handler/password", {"password": "Mine#Pass99", "old_password": "x"}
+    )
     assert wrong.status_code == 422
-    ok = own.post_json("/api/v1/users/a_handler/password", {"password": "Mine#Pass99", "old_password": "Reset#Pass9"})
+    ok = own.post_json(
+        "/api/v1/users/a_handler/password", {"password": "Mine#Pass99", "old_password": "Reset#Pass9"}
+    )
     assert ok.status_code == 200
     # A handler cannot reset someone else's password.
-    assert own.post_json("/api/v1/users/a_dispatcher/password", {"password": "Other#Pass99"}).status_code == 403
+    assert (
+        own.post_json("/api/v1/users/a_dispatcher/password", {"password": "Other#Pass99"}).status_code == 403
+    )
 
 
 def test_roles_and_unit_changes_are_audited_with_before_and_after(org: Org, api_as) -> None:

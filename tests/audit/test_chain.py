@@ -13,7 +13,13 @@ from tests.conftest import Org
 
 def write_entries(n: int) -> None:
     for i in range(n):
-        record("test.action", actor=None, object_type="test", object_id=str(i), changes={"i": {"before": None, "after": i}})
+        record(
+            "test.action",
+            actor=None,
+            object_type="test",
+            object_id=str(i),
+            changes={"i": {"before": None, "after": i}},
+        )
 
 
 def edit_directly(sql: str, params: list) -> None:
@@ -57,8 +63,10 @@ def test_rehashing_an_entry_breaks_the_next_link(db: None) -> None:
     entry = AuditEntry.objects.get(id=2)
     entry.changes = {"forged": True}
     forged_hash = entry.compute_hash()
-    edit_directly("UPDATE audit_auditentry SET changes = %s, entry_hash = %s WHERE id = 2",
-                  ['{"forged": true}', forged_hash])
+    edit_directly(
+        "UPDATE audit_auditentry SET changes = %s, entry_hash = %s WHERE id = 2",
+        ['{"forged": true}', forged_hash],
+    )
     report = verify_chain()
     assert (report.ok, report.first_bad_id) == (False, 3)
 
@@ -91,13 +99,19 @@ def test_rolled_back_writes_leave_no_entry_and_no_gap(db: None) -> None:
 
 
 def test_audit_viewer_for_admins_only_and_scoped(org: Org, page_as, api_as) -> None:
-    api_as(org.user("a", "admin")).patch_json(f"/api/v1/units/{org.units['station_a'].code}", {"name": "甲所"})
-    api_as(org.user("b", "admin")).patch_json(f"/api/v1/units/{org.units['station_b'].code}", {"name": "乙所"})
+    api_as(org.user("a", "admin")).patch_json(
+        f"/api/v1/units/{org.units['station_a'].code}", {"name": "甲所"}
+    )
+    api_as(org.user("b", "admin")).patch_json(
+        f"/api/v1/units/{org.units['station_b'].code}", {"name": "乙所"}
+    )
     assert page_as(org.user("a", "dispatcher")).get("/audit/").status_code == 403
     assert api_as(org.user("a", "dispatcher")).get("/api/v1/audit").status_code == 403
     own = api_as(org.user("a", "admin")).get("/api/v1/audit", {"action": "unit."}).json()["items"]
     assert [e["unit_code"] for e in own] == [org.user("a", "admin").unit.code]
-    county = api_as(org.user("county", "admin")).get("/api/v1/audit", {"action": "unit.update"}).json()["items"]
+    county = (
+        api_as(org.user("county", "admin")).get("/api/v1/audit", {"action": "unit.update"}).json()["items"]
+    )
     assert len(county) == 2
     page = page_as(org.user("a", "admin")).get("/audit/", {"action": "unit."})
     assert page.status_code == 200 and "unit.update" in page.content.decode()

@@ -15,8 +15,13 @@ def has_chinese(text: str) -> bool:
 
 
 def unit_payload(org: Org, **extra: str) -> dict:
-    return {"code": "NEW-1", "name": "新单位", "kind": "township_station",
-            "region_code": org.regions["township_a"].code, **extra}
+    return {
+        "code": "NEW-1",
+        "name": "新单位",
+        "kind": "township_station",
+        "region_code": org.regions["township_a"].code,
+        **extra,
+    }
 
 
 def test_invalid_credit_code(org: Org, api_as) -> None:
@@ -37,28 +42,54 @@ def test_invalid_phone_and_region_code(org: Org, api_as) -> None:
     client = api_as(org.user("a", "admin"))
     phone = client.post_json("/api/v1/units", unit_payload(org, phone="12345"))
     assert phone.status_code == 422 and phone.json()["code"] == "invalid_phone"
-    region = client.post_json("/api/v1/regions", {"code": "33019900100", "name": "x", "level": "village",
-                                                  "parent_code": org.regions["township_a"].code})
+    region = client.post_json(
+        "/api/v1/regions",
+        {
+            "code": "33019900100",
+            "name": "x",
+            "level": "village",
+            "parent_code": org.regions["township_a"].code,
+        },
+    )
     assert region.status_code == 422 and region.json()["code"] == "invalid_region_code"
     assert has_chinese(region.json()["message"])
-    wrong_parent = client.post_json("/api/v1/regions", {"code": "330199002009", "name": "x", "level": "village",
-                                                        "parent_code": org.regions["township_a"].code})
+    wrong_parent = client.post_json(
+        "/api/v1/regions",
+        {
+            "code": "330199002009",
+            "name": "x",
+            "level": "village",
+            "parent_code": org.regions["township_a"].code,
+        },
+    )
     assert wrong_parent.status_code == 422
     assert not Region.objects.filter(name="x").exists()
 
 
 def test_invalid_geometry(org: Org, api_as) -> None:
-    bowtie = {"type": "Polygon", "coordinates": [[[120, 30], [120.01, 30.01], [120.01, 30], [120, 30.01], [120, 30]]]}
-    response = api_as(org.user("a", "admin")).post_json("/api/v1/regions", {
-        "code": "330199001001009", "name": "坏网格", "level": "grid",
-        "parent_code": org.regions["village_a"].code, "boundary": bowtie})
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[120, 30], [120.01, 30.01], [120.01, 30], [120, 30.01], [120, 30]]],
+    }
+    response = api_as(org.user("a", "admin")).post_json(
+        "/api/v1/regions",
+        {
+            "code": "330199001001009",
+            "name": "坏网格",
+            "level": "grid",
+            "parent_code": org.regions["village_a"].code,
+            "boundary": bowtie,
+        },
+    )
     assert response.status_code == 422 and response.json()["code"] == "invalid_geometry"
     assert not Region.objects.filter(code="330199001001009").exists()
 
 
 def test_malformed_json(org: Org, api_as) -> None:
     before = AuditEntry.objects.count()
-    response = api_as(org.user("a", "admin")).post("/api/v1/units", '{"code": "X", ', content_type="application/json")
+    response = api_as(org.user("a", "admin")).post(
+        "/api/v1/units", '{"code": "X", ', content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_json"
     assert has_chinese(response.json()["message"])
@@ -66,8 +97,9 @@ def test_malformed_json(org: Org, api_as) -> None:
 
 
 def test_schema_violations_list_every_field(org: Org, api_as) -> None:
-    response = api_as(org.user("a", "admin")).post_json("/api/v1/units", {"code": "X", "kind": "spaceship",
-                                                                         "name": "n" * 500})
+    response = api_as(org.user("a", "admin")).post_json(
+        "/api/v1/units", {"code": "X", "kind": "spaceship", "name": "n" * 500}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "invalid_input"

@@ -22,7 +22,7 @@ def race(*calls: Any) -> list[Any]:
         try:
             barrier.wait()
             results[i] = calls[i]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+        except Exception as exc:
             results[i] = exc
         finally:
             connection.close()
@@ -59,9 +59,9 @@ def test_concurrent_writes_keep_the_audit_chain_intact() -> None:
     org = build_org()
     admin = org.user("county", "admin")
     units = [org.units[k] for k in ("station_a", "station_b", "command_room_a", "command_room_b")]
-    results = race(*[
-        (lambda u=u: update_unit(admin, Unit.objects.get(pk=u.pk), name=u.name + "新")) for u in units
-    ])
+    results = race(
+        *[(lambda u=u: update_unit(admin, Unit.objects.get(pk=u.pk), name=u.name + "新")) for u in units]
+    )
     assert all(isinstance(r, Unit) for r in results), results
     report = verify_chain()
     assert report.ok and report.checked == 4

@@ -42,7 +42,9 @@ def test_json_log_lines_carry_the_request_id() -> None:
 
     from jiceng.core.logging import request_id_var
 
-    formatter = JsonFormatter(["asctime", "levelname", "name", "message", "request_id"], json_ensure_ascii=False)
+    formatter = JsonFormatter(
+        ["asctime", "levelname", "name", "message", "request_id"], json_ensure_ascii=False
+    )
     record = logging.LogRecord("jiceng.access", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
     record.status = 200
     token = request_id_var.set("req-42")

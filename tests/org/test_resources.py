@@ -23,8 +23,13 @@ class TestRegionResource(ResourceTests):
 
     def create_payload(self, org: Org, where: str) -> dict[str, Any]:
         village = org.regions[f"village_{where}"]
-        return {"code": village.code + "009", "name": "新网格", "level": "grid", "parent_code": village.code,
-                "boundary": square(120.0 if where == "a" else 120.1, 30.03, 0.01)}
+        return {
+            "code": village.code + "009",
+            "name": "新网格",
+            "level": "grid",
+            "parent_code": village.code,
+            "boundary": square(120.0 if where == "a" else 120.1, 30.03, 0.01),
+        }
 
     def update_payload(self, obj: Region) -> dict[str, Any]:
         return {"name": obj.name + "（改）"}
@@ -44,8 +49,13 @@ class TestUnitResource(ResourceTests):
         return org.units["station_b"]
 
     def create_payload(self, org: Org, where: str) -> dict[str, Any]:
-        return {"code": f"NEW-{where}", "name": "新单位", "kind": "township_station",
-                "region_code": org.regions[f"township_{where}"].code, "phone": "0578-1234567"}
+        return {
+            "code": f"NEW-{where}",
+            "name": "新单位",
+            "kind": "township_station",
+            "region_code": org.regions[f"township_{where}"].code,
+            "phone": "0578-1234567",
+        }
 
     def update_payload(self, obj: Unit) -> dict[str, Any]:
         return {"name": obj.name + "（改）"}
@@ -66,8 +76,13 @@ class TestUserResource(ResourceTests):
         return org.user("b", "handler")
 
     def create_payload(self, org: Org, where: str) -> dict[str, Any]:
-        return {"username": f"new_{where}", "password": "Str0ng#Pass", "full_name": "王五",
-                "unit_code": org.units[f"station_{where}"].code, "roles": ["handler"]}
+        return {
+            "username": f"new_{where}",
+            "password": "Str0ng#Pass",
+            "full_name": "王五",
+            "unit_code": org.units[f"station_{where}"].code,
+            "roles": ["handler"],
+        }
 
     def update_payload(self, obj: User) -> dict[str, Any]:
         return {"full_name": "改名"}

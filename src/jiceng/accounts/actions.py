@@ -19,9 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.accounts.models import ApiToken, User, UserRole, hash_token
 from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
-from jiceng.audit.actions import diff, record
+from jiceng.audit.actions import diff, record, record_sensitive_view
 from jiceng.audit.models import AuditResult
-from jiceng.audit.actions import record_sensitive_view
 from jiceng.core.concurrency import update_versioned
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import DomainError, InvalidInput, field_error
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,60}$")
-TOKEN_PREFIX = "jc_"
+TOKEN_PREFIX = "jc_"  # noqa: S105 - a marker, not a secret
 
 
 class LoginFailed(DomainError):
@@ -71,24 +70,46 @@ def attempt_login(username: str, password: str) -> User:
     if user is None:
         # Same work and answer as a wrong password, so usernames cannot be probed.
         User().set_password(password)
-        record("auth.login_failed", actor=None, username=username, result=AuditResult.ERROR,
-               changes={"reason": "unknown_user"})
+        record(
+            "auth.login_failed",
+            actor=None,
+            username=username,
+            result=AuditResult.ERROR,
+            changes={"reason": "unknown_user"},
+        )
         raise LoginFailed()
     if user.locked_until and user.locked_until > now:
-        record("auth.login_refused_locked", actor=None, obj=user, username=username, result=AuditResult.DENIED)
+        record(
+            "auth.login_refused_locked", actor=None, obj=user, username=username, result=AuditResult.DENIED
+        )
         raise AccountLocked()
     if not user.check_password(password) or not user.is_active:
         locked = False
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             failures = User.objects.values_list("failed_logins", flat=True).get(pk=user.pk)
-            record("auth.login_failed", actor=None, obj=user, username=username, result=AuditResult.ERROR,
-                   changes={"failures": failures, "reason": "inactive" if user.is_active is False else "password"})
+            record(
+                "auth.login_failed",
+                actor=None,
+                obj=user,
+                username=username,
+                result=AuditResult.ERROR,
+                changes={
+                    "failures": failures,
+                    "reason": "inactive" if user.is_active is False else "password",
+                },
+            )
             if failures >= settings.LOGIN_MAX_FAILURES:
                 locked_until = now + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
                 User.objects.filter(pk=user.pk).update(locked_until=locked_until, failed_logins=0)
-                record("auth.locked", actor=None, obj=user, username=username, result=AuditResult.DENIED,
-                       changes={"locked_until": locked_until.isoformat()})
+                record(
+                    "auth.locked",
+                    actor=None,
+                    obj=user,
+                    username=username,
+                    result=AuditResult.DENIED,
+                    changes={"locked_until": locked_until.isoformat()},
+                )
                 locked = True
         raise AccountLocked() if locked else LoginFailed()
     with transaction.atomic():
@@ -141,7 +162,9 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
     roles = sorted(set(roles))
     unknown = [r for r in roles if r not in Role.values]
     if unknown:
-        raise field_error("roles", _("Unknown role: %(roles)s") % {"roles": ", ".join(unknown)}, "unknown_role")
+        raise field_error(
+            "roles", _("Unknown role: %(roles)s") % {"roles": ", ".join(unknown)}, "unknown_role"
+        )
     return roles
 
 
@@ -163,7 +186,9 @@ def create_user(
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise field_error(
-            "username", _("A username has 3 to 60 letters, digits or the characters _ . @ -."), "invalid_username"
+            "username",
+            _("A username has 3 to 60 letters, digits or the characters _ . @ -."),
+            "invalid_username",
         )
     if User.objects.filter(username__iexact=username).exists():
         raise field_error("username", _("This username is taken."), "username_taken")
@@ -174,8 +199,15 @@ def create_user(
     if unit is None and not is_superuser and set(clean_roles) != {Role.RESIDENT}:
         raise field_error("unit_code", _("A staff user must belong to a unit."), "unit_required")
     personal = _personal_fields(id_number, phone)
-    user = User(username=username, full_name=full_name.strip(), email=email.strip(), unit=unit,
-                is_superuser=is_superuser, is_staff=is_superuser, **personal)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email.strip(),
+        unit=unit,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+        **personal,
+    )
     _check_password(password, user)
     user.set_password(password)
     user.save()
@@ -218,14 +250,18 @@ def update_user(
     if roles is not None:
         clean_roles = _clean_roles(roles)
         UserRole.objects.filter(user=user).exclude(role__in=clean_roles).delete()
-        UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in clean_roles], ignore_conflicts=True)
+        UserRole.objects.bulk_create(
+            [UserRole(user=user, role=r) for r in clean_roles], ignore_conflicts=True
+        )
     ensure_in_scope(user, admin)
     record("user.update", actor=admin, obj=user, changes=diff(before, _snapshot(user)))
     return user
 
 
 @transaction.atomic
-def set_password(actor: User | AnonymousUser, user: User, password: str, *, old_password: str | None = None) -> User:
+def set_password(
+    actor: User | AnonymousUser, user: User, password: str, *, old_password: str | None = None
+) -> User:
     """Users change their own password (with the old one); administrators reset others'."""
     if actor.is_authenticated and actor.pk == user.pk and old_password is not None:
         if not user.check_password(old_password):
@@ -252,14 +288,18 @@ def reveal_personal_data(actor: User | AnonymousUser, user: User, *, purpose: st
 # --- API tokens ------------------------------------------------------------------------------------
 
 
-def issue_token(actor: User | AnonymousUser, user: User, name: str, *, raw: str | None = None) -> tuple[ApiToken, str]:
+def issue_token(
+    actor: User | AnonymousUser, user: User, name: str, *, raw: str | None = None
+) -> tuple[ApiToken, str]:
     """A new token for ``user`` (oneself, or an administrator for a user in scope). ``raw`` is shown once."""
     if not (actor.is_authenticated and actor.pk == user.pk):
         admin = require_role(actor, Role.ADMIN)
         user = get_in_scope(User, admin, pk=user.pk)
     raw = raw or TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name[:60] or "api", prefix=raw[:8], key_hash=hash_token(raw))
+        token = ApiToken.objects.create(
+            user=user, name=name[:60] or "api", prefix=raw[:8], key_hash=hash_token(raw)
+        )
         record("token.issue", actor=actor, obj=token, changes={"user": user.username, "name": token.name})
     return token, raw
 
@@ -285,6 +325,8 @@ def authenticate_token(raw: str) -> User | None:
     )
     if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=settings.API_TOKEN_TOUCH_SECONDS):
+    if token.last_used_at is None or now - token.last_used_at > timedelta(
+        seconds=settings.API_TOKEN_TOUCH_SECONDS
+    ):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -25,11 +25,16 @@ class UnitRef(Schema):
 
 
 def _unit_ref(user: User) -> dict[str, str] | None:
-    if not user.unit_id:
-        return None
     unit = user.unit
-    return {"code": unit.code, "name": unit.name, "kind": unit.kind,  # type: ignore[union-attr]
-            "region_code": unit.region.code, "region_name": unit.region.name}  # type: ignore[union-attr]
+    if unit is None:
+        return None
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "region_code": unit.region.code,
+        "region_name": unit.region.name,
+    }
 
 
 class UserOut(Schema):
@@ -174,8 +179,9 @@ def revoke_token(request: HttpRequest, token_id: int) -> Any:
 @router.get("/users", response=list[UserOut], summary="List users in your jurisdiction")
 @paginate(LimitOffsetPagination)
 def list_users(request: HttpRequest, filters: Query[UserFilter]) -> Any:
-    return queries.users(request.user, unit=filters.unit, role=filters.role or "", q=filters.q,
-                         region=filters.region)
+    return queries.users(
+        request.user, unit=filters.unit, role=filters.role or "", q=filters.q, region=filters.region
+    )
 
 
 @router.get("/users/{username}", response=responses(UserOut), summary="One user")
@@ -197,10 +203,15 @@ def update_user(request: HttpRequest, username: str, payload: UserPatch) -> Any:
     return queries.user(request.user, username)
 
 
-@router.get("/users/{username}/personal-data", response=responses(PersonalDataOut),
-            summary="Full ID number and phone (admin; audited)")
+@router.get(
+    "/users/{username}/personal-data",
+    response=responses(PersonalDataOut),
+    summary="Full ID number and phone (admin; audited)",
+)
 def personal_data(request: HttpRequest, username: str, purpose: str = "") -> Any:
-    return actions.reveal_personal_data(request.user, queries.user(request.user, username), purpose=purpose[:100])
+    return actions.reveal_personal_data(
+        request.user, queries.user(request.user, username), purpose=purpose[:100]
+    )
 
 
 @router.post("/users/{username}/password", response=responses(OkOut), summary="Set a password")

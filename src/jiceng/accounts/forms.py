@@ -5,10 +5,17 @@ from jiceng.accounts.roles import Role
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150,
-                               widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(label=_("Password"), max_length=128, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class UserForm(forms.Form):
@@ -18,10 +25,15 @@ class UserForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), max_length=20, required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
     unit_code = forms.ChoiceField(label=_("Unit"))
-    roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, required=False,
-                                      widget=forms.CheckboxSelectMultiple)
-    password = forms.CharField(label=_("Initial password"), max_length=128, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    password = forms.CharField(
+        label=_("Initial password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

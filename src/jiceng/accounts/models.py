@@ -38,7 +38,7 @@ class User(AbstractUser):
     version = models.PositiveIntegerField(default=1)
 
     scope_field: ClassVar[str] = "unit__region__code"
-    objects = ScopedUserManager()
+    objects = ScopedUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")

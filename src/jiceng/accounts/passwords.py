@@ -31,16 +31,18 @@ class CharacterClassValidator:
             )
 
     def get_help_text(self) -> str:
-        return _(
-            "Use at least %(min)d of: lower-case letters, upper-case letters, digits and symbols."
-        ) % {"min": self.min_classes}
+        return _("Use at least %(min)d of: lower-case letters, upper-case letters, digits and symbols.") % {
+            "min": self.min_classes
+        }
 
 
 class NoUsernameValidator:
     def validate(self, password: str, user: Any = None) -> None:
         username = getattr(user, "username", "") or ""
         if len(username) >= 3 and username.lower() in password.lower():
-            raise ValidationError(_("The password must not contain the username."), code="password_has_username")
+            raise ValidationError(
+                _("The password must not contain the username."), code="password_has_username"
+            )
 
     def get_help_text(self) -> str:
         return _("The password must not contain the username.")

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def _with_relations(qs: QuerySet[User]) -> QuerySet[User]:
-    return qs.select_related("unit__region").prefetch_related(Prefetch("roles", queryset=UserRole.objects.order_by("role")))
+    return qs.select_related("unit__region").prefetch_related(
+        Prefetch("roles", queryset=UserRole.objects.order_by("role"))
+    )
 
 
 def users(

@@ -40,7 +40,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        actions.record_logout(request.user)  # type: ignore[arg-type]
+        actions.record_logout(request.user)
     logout(request)
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
@@ -54,7 +54,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "pw-password" in request.POST:
         password_form = PasswordForm(request.POST, prefix="pw")
         if password_form.is_valid() and run_action(
-            password_form, actions.set_password, user, user, password_form.cleaned_data["password"],
+            password_form,
+            actions.set_password,  # type: ignore[arg-type]
+            user,
+            user,
+            password_form.cleaned_data["password"],
             old_password=password_form.cleaned_data["old_password"],
         ):
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
@@ -64,10 +68,17 @@ def profile(request: HttpRequest) -> HttpResponse:
         token_form = TokenForm(request.POST, prefix="tk")
         if token_form.is_valid():
             _token, new_token = actions.issue_token(user, user, token_form.cleaned_data["name"])
-    return render(request, "accounts/profile.html", {
-        "password_form": password_form, "token_form": token_form, "new_token": new_token,
-        "tokens": queries.tokens(user), "roles": queries.role_codes(user) if user.pk else [],
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "password_form": password_form,
+            "token_form": token_form,
+            "new_token": new_token,
+            "tokens": queries.tokens(user),
+            "roles": queries.role_codes(user) if user.pk else [],
+        },
+    )
 
 
 @login_required
@@ -85,11 +96,20 @@ def user_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:50]
     role = request.GET.get("role", "")
     role = role if role in Role.values else ""
-    page = Paginator(queries.users(request.user, q=q, role=role, unit=request.GET.get("unit", "")), 50).get_page(
-        request.GET.get("page")
+    page = Paginator(
+        queries.users(request.user, q=q, role=role, unit=request.GET.get("unit", "")), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/user_list.html",
+        {
+            "page": page,
+            "q": q,
+            "role": role,
+            "roles": Role.choices,
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
     )
-    return render(request, "accounts/user_list.html", {"page": page, "q": q, "role": role, "roles": Role.choices,
-                                                       "can_edit": has_role(request.user, Role.ADMIN)})
 
 
 @login_required
@@ -98,10 +118,16 @@ def user_detail(request: HttpRequest, username: str) -> HttpResponse:
     revealed = None
     if request.method == "POST" and "reveal" in request.POST:
         revealed = actions.reveal_personal_data(request.user, target, purpose="user page")
-    return render(request, "accounts/user_detail.html", {
-        "target": target, "roles": queries.role_codes(target), "revealed": revealed,
-        "can_edit": has_role(request.user, Role.ADMIN),
-    })
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "target": target,
+            "roles": queries.role_codes(target),
+            "revealed": revealed,
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
+    )
 
 
 def _unit_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -125,17 +151,33 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, username: str) -> HttpResponse:
     require_role(request.user, Role.ADMIN)
     target = queries.user(request.user, username)
-    initial = {"username": target.username, "full_name": target.full_name, "email": target.email,
-               "unit_code": target.unit.code if target.unit_id else "",  # type: ignore[union-attr]
-               "roles": queries.role_codes(target), "is_active": target.is_active, "version": target.version,
-               "id_number": target.id_number_masked, "phone": target.phone_masked}
+    initial = {
+        "username": target.username,
+        "full_name": target.full_name,
+        "email": target.email,
+        "unit_code": target.unit.code if target.unit_id else "",  # type: ignore[union-attr]
+        "roles": queries.role_codes(target),
+        "is_active": target.is_active,
+        "version": target.version,
+        "id_number": target.id_number_masked,
+        "phone": target.phone_masked,
+    }
     form = UserForm(request.POST or None, initial=initial, units=_unit_choices(request), editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = run_action(form, actions.update_user, request.user, target, expected_version=data["version"],
-                          full_name=data["full_name"], email=data["email"], unit_code=data["unit_code"],
-                          roles=data["roles"], is_active=data["is_active"],
-                          **_changed_personal(data, target))
+        done = run_action(
+            form,
+            actions.update_user,
+            request.user,
+            target,
+            expected_version=data["version"],
+            full_name=data["full_name"],
+            email=data["email"],
+            unit_code=data["unit_code"],
+            roles=data["roles"],
+            is_active=data["is_active"],
+            **_changed_personal(data, target),
+        )
         if done is not None:
             messages.success(request, _("The user was saved."))
             return redirect("accounts:user_detail", username=target.username)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def _normalized(changes: dict[str, Any] | None) -> dict[str, Any]:
-    return json.loads(json.dumps(changes or {}, ensure_ascii=False, default=str))  # type: ignore[no-any-return]
+    return json.loads(json.dumps(changes or {}, ensure_ascii=False, default=str))
 
 
 def record(

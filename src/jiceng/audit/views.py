@@ -20,6 +20,13 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         **params,
     )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/entry_list.html", {"page": page, "filters": params,
-                                                      "since": request.GET.get("since", ""),
-                                                      "until": request.GET.get("until", "")})
+    return render(
+        request,
+        "audit/entry_list.html",
+        {
+            "page": page,
+            "filters": params,
+            "since": request.GET.get("since", ""),
+            "until": request.GET.get("until", ""),
+        },
+    )

@@ -27,7 +27,13 @@ class ErrorOut(Schema):
 
 # Every operation may answer with these; routes add them through ``responses``.
 ERROR_RESPONSES: dict[int, Any] = {
-    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
 }
 
 
@@ -60,8 +66,9 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-def error_response(request: HttpRequest, status: int, code: str, message: Any,
-                   details: dict[str, list[str]] | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, code: str, message: Any, details: dict[str, list[str]] | None = None
+) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": str(message)}
     if details:
         body["details"] = details
@@ -121,15 +128,20 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if isinstance(exc, PermissionDenied):
-        record("permission.denied", actor=getattr(request, "user", None), result=AuditResult.DENIED,
-               changes={"path": request.path, "method": request.method})
+        record(
+            "permission.denied",
+            actor=getattr(request, "user", None),
+            result=AuditResult.DENIED,
+            changes={"path": request.path, "method": request.method},
+        )
     return error_response(request, exc.status, exc.code, exc.message, exc.details or None)
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return error_response(request, 422, "invalid_input", _("Some fields are invalid."),
-                          validation_details(exc.errors))
+    return error_response(
+        request, 422, "invalid_input", _("Some fields are invalid."), validation_details(exc.errors)
+    )
 
 
 @api.exception_handler(AuthenticationError)
@@ -158,7 +170,9 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, "not_found", _("The record does not exist or is outside your jurisdiction."))
+    return error_response(
+        request, 404, "not_found", _("The record does not exist or is outside your jurisdiction.")
+    )
 
 
 @api.exception_handler(Exception)

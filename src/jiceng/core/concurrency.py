@@ -20,7 +20,9 @@ def update_versioned(obj: M, expected_version: int | None, changes: dict[str, An
     values = dict(changes)
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         values["updated_at"] = timezone.now()
-    updated = model._default_manager.filter(pk=obj.pk, version=version).update(version=F("version") + 1, **values)
+    updated = model._default_manager.filter(pk=obj.pk, version=version).update(
+        version=F("version") + 1, **values
+    )
     if updated != 1:
         raise Conflict()
     for name, value in values.items():

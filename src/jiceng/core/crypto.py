@@ -48,7 +48,7 @@ def decrypt(token: str) -> str:
     if not token.startswith(PREFIX):
         raise DecryptionError("unknown ciphertext format")
     key, _ = _keys(_master())
-    blob = base64.b64decode(token[len(PREFIX):])
+    blob = base64.b64decode(token[len(PREFIX) :])
     try:
         return AESGCM(key).decrypt(blob[:12], blob[12:], None).decode()
     except Exception as exc:  # cryptography raises InvalidTag

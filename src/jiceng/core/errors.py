@@ -15,7 +15,9 @@ class DomainError(Exception):
     code = "bad_request"
     default_message: Any = _("The request could not be processed.")
 
-    def __init__(self, message: Any = None, *, code: str | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: Any = None, *, code: str | None = None, details: dict[str, Any] | None = None
+    ):
         self.message = message if message is not None else self.default_message
         if code:
             self.code = code

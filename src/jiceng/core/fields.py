@@ -7,7 +7,7 @@ from django.db import models
 from jiceng.core.crypto import decrypt, encrypt
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """Stored as AES-GCM ciphertext, read back as plain text. Not searchable: pair it with a blind index."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:

@@ -48,7 +48,7 @@ class RequestIdMiddleware:
 
 
 class LanguageMiddleware:
-    """Simplified Chinese unless the user chose otherwise (cookie); the browser's Accept-Language is ignored."""
+    """Simplified Chinese unless the user chose English (cookie); Accept-Language is ignored."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -59,7 +59,7 @@ class LanguageMiddleware:
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

@@ -26,7 +26,7 @@ def jurisdiction_prefix(user: User | AnonymousUser | None) -> str | None:
     """The region-code prefix a user may see: "" for everything, None for nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return user.jurisdiction_prefix  # type: ignore[union-attr]
+    return user.jurisdiction_prefix
 
 
 def covers(user: User | AnonymousUser | None, region_code: str) -> bool:
@@ -45,9 +45,11 @@ class ScopedQuerySet(models.QuerySet[M]):
         return self.filter(**{f"{field}__startswith": prefix})
 
 
-def scoped(model_or_qs: type[M] | models.QuerySet[M], user: User | AnonymousUser | None) -> models.QuerySet[M]:
+def scoped(
+    model_or_qs: type[M] | models.QuerySet[M], user: User | AnonymousUser | None
+) -> models.QuerySet[M]:
     qs = model_or_qs if isinstance(model_or_qs, models.QuerySet) else model_or_qs._default_manager.all()
-    return qs.restrict(user)  # type: ignore[attr-defined, no-any-return]
+    return qs.restrict(user)  # type: ignore[attr-defined]
 
 
 def get_in_scope(

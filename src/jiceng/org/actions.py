@@ -48,7 +48,8 @@ def check_region_code(code: str, level: str, parent: Region | None) -> None:
     lvl = RegionLevel(level)
     if not code.isdigit() or len(code) != CODE_LENGTH[lvl]:
         raise field_error(
-            "code", _("A %(level)s code has %(n)d digits.") % {"level": lvl.label, "n": CODE_LENGTH[lvl]},
+            "code",
+            _("A %(level)s code has %(n)d digits.") % {"level": lvl.label, "n": CODE_LENGTH[lvl]},
             "invalid_region_code",
         )
     if lvl == RegionLevel.PROVINCE and not code.endswith("0000"):
@@ -56,7 +57,9 @@ def check_region_code(code: str, level: str, parent: Region | None) -> None:
     if lvl == RegionLevel.CITY and (not code.endswith("00") or code.endswith("0000")):
         raise field_error("code", _("A city code ends with 00 but not 0000."), "invalid_region_code")
     if lvl == RegionLevel.TOWNSHIP and (not code.endswith("000") or code[6:9] == "000"):
-        raise field_error("code", _("A township code is the county code, 3 digits, then 000."), "invalid_region_code")
+        raise field_error(
+            "code", _("A township code is the county code, 3 digits, then 000."), "invalid_region_code"
+        )
     if lvl in (RegionLevel.VILLAGE, RegionLevel.GRID, RegionLevel.MICROGRID) and code.endswith("000"):
         raise field_error("code", _("The last 3 digits of this code cannot be 000."), "invalid_region_code")
     if parent is None:
@@ -67,14 +70,21 @@ def check_region_code(code: str, level: str, parent: Region | None) -> None:
     # A county may hang directly under a province (municipalities, or a hub without cities).
     allowed = {expected} | ({RegionLevel.PROVINCE} if lvl == RegionLevel.COUNTY else set())
     if parent.level not in allowed:
-        raise field_error("parent", _("The parent of a %(level)s must be a %(parent)s.")
-                          % {"level": lvl.label, "parent": RegionLevel(expected).label}, "invalid_parent")
+        raise field_error(
+            "parent",
+            _("The parent of a %(level)s must be a %(parent)s.")
+            % {"level": lvl.label, "parent": RegionLevel(expected).label if expected else ""},
+            "invalid_parent",
+        )
     shared = CODE_SHARED_WITH_PARENT[lvl]
     if parent.level == RegionLevel.PROVINCE and lvl == RegionLevel.COUNTY:
         shared = 2
     if code[:shared] != parent.code[:shared]:
-        raise field_error("code", _("The code must begin with the parent's code %(prefix)s.")
-                          % {"prefix": parent.code[:shared]}, "invalid_region_code")
+        raise field_error(
+            "code",
+            _("The code must begin with the parent's code %(prefix)s.") % {"prefix": parent.code[:shared]},
+            "invalid_region_code",
+        )
 
 
 def _parse_boundary(boundary: Any) -> tuple[dict[str, Any] | None, float | None, float | None]:
@@ -102,7 +112,9 @@ def _region_snapshot(region: Region) -> dict[str, Any]:
 def _require_parent_in_scope(admin: User, parent_code: str | None) -> Region | None:
     if not parent_code:
         if not admin.is_superuser:
-            raise field_error("parent", _("Only a superuser can create a top-level region."), "permission_denied")
+            raise field_error(
+                "parent", _("Only a superuser can create a top-level region."), "permission_denied"
+            )
         return None
     return get_in_scope(Region, admin, code=parent_code)
 
@@ -128,11 +140,17 @@ def create_region(
     if Region.objects.filter(code=code).exists():
         raise field_error("code", _("A region with this code exists already."), "duplicate_code")
     geometry, lng, lat = _parse_boundary(boundary)
-    region = Region.objects.create(code=code, name=name, level=level, parent=parent, boundary=geometry,
-                                   center_lng=lng, center_lat=lat)
+    region = Region.objects.create(
+        code=code, name=name, level=level, parent=parent, boundary=geometry, center_lng=lng, center_lat=lat
+    )
     ensure_in_scope(region, admin)
-    record("region.create", actor=admin, obj=region, object_id=region.code,
-           changes=diff({}, _region_snapshot(region)))
+    record(
+        "region.create",
+        actor=admin,
+        obj=region,
+        object_id=region.code,
+        changes=diff({}, _region_snapshot(region)),
+    )
     return region
 
 
@@ -162,8 +180,13 @@ def update_region(
     if is_active is not None:
         changes["is_active"] = is_active
     update_versioned(region, expected_version, changes)
-    record("region.update", actor=admin, obj=region, object_id=region.code,
-           changes=diff(before, _region_snapshot(region)))
+    record(
+        "region.update",
+        actor=admin,
+        obj=region,
+        object_id=region.code,
+        changes=diff(before, _region_snapshot(region)),
+    )
     return region
 
 
@@ -193,8 +216,9 @@ def import_regions(actor: User | AnonymousUser, data: str | bytes) -> ImportRepo
     report = ImportReport()
     missing = [c for c in IMPORT_COLUMNS[:4] if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(_("The file lacks the columns: %(cols)s") % {"cols": ", ".join(missing)},
-                           code="invalid_file")
+        raise InvalidInput(
+            _("The file lacks the columns: %(cols)s") % {"cols": ", ".join(missing)}, code="invalid_file"
+        )
     rows = [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
     level_rank = {lvl: i for i, lvl in enumerate(RegionLevel.values)}
     rows.sort(key=lambda item: level_rank.get(item[1].get("level", ""), 99))
@@ -205,14 +229,24 @@ def import_regions(actor: User | AnonymousUser, data: str | bytes) -> ImportRepo
                     _import_row(admin, row, report)
             except (InvalidInput, NotFound) as exc:
                 details = getattr(exc, "details", {}) or {}
-                report.errors.append({"line": line, "code": row.get("code", ""), "message": str(exc.message),
-                                      "details": details})
+                report.errors.append(
+                    {
+                        "line": line,
+                        "code": row.get("code", ""),
+                        "message": str(exc.message),
+                        "details": details,
+                    }
+                )
         if report.errors:
             transaction.set_rollback(True)
             report.created = report.updated = 0
         else:
-            record("region.import", actor=admin, object_type="org.region",
-                   changes={"created": report.created, "updated": report.updated})
+            record(
+                "region.import",
+                actor=admin,
+                object_type="org.region",
+                changes={"created": report.created, "updated": report.updated},
+            )
     return report
 
 
@@ -222,18 +256,25 @@ def _import_row(admin: User, row: dict[str, str], report: ImportReport) -> None:
         try:
             boundary = json.loads(row["boundary"])
         except json.JSONDecodeError as exc:
-            raise field_error("boundary", _("The boundary is not valid GeoJSON."), "invalid_geometry") from exc
+            raise field_error(
+                "boundary", _("The boundary is not valid GeoJSON."), "invalid_geometry"
+            ) from exc
     existing = Region.objects.filter(code=row.get("code", "")).first()
     if existing is not None:
-        if existing.level != row.get("level") or (existing.parent.code if existing.parent_id else "") != row.get(  # type: ignore[union-attr]
-            "parent_code", ""
-        ):
+        parent_code = existing.parent.code if existing.parent is not None else ""
+        if existing.level != row.get("level") or parent_code != row.get("parent_code", ""):
             raise field_error("code", _("This code exists with another level or parent."), "duplicate_code")
         update_region(admin, existing, name=row.get("name"), boundary=boundary)
         report.updated += 1
     else:
-        create_region(admin, code=row.get("code", ""), name=row.get("name", ""), level=row.get("level", ""),
-                      parent_code=row.get("parent_code") or None, boundary=boundary)
+        create_region(
+            admin,
+            code=row.get("code", ""),
+            name=row.get("name", ""),
+            level=row.get("level", ""),
+            parent_code=row.get("parent_code") or None,
+            boundary=boundary,
+        )
         report.created += 1
 
 
@@ -300,8 +341,10 @@ def create_unit(
         raise field_error("code", _("A unit code has up to 40 letters, digits, - or _."), "invalid_unit_code")
     if Unit.objects.filter(code=code).exists():
         raise field_error("code", _("A unit with this code exists already."), "duplicate_code")
-    fields = _clean_unit_fields(admin, {"name": name, "kind": kind, "region_code": region_code,
-                                        "credit_code": credit_code, "phone": phone})
+    fields = _clean_unit_fields(
+        admin,
+        {"name": name, "kind": kind, "region_code": region_code, "credit_code": credit_code, "phone": phone},
+    )
     unit = Unit.objects.create(code=code, **fields)
     ensure_in_scope(unit, admin)
     record("unit.create", actor=admin, obj=unit, object_id=unit.code, changes=diff({}, _unit_snapshot(unit)))
@@ -319,5 +362,7 @@ def update_unit(
     changes = _clean_unit_fields(admin, {k: v for k, v in values.items() if k in allowed and v is not None})
     update_versioned(unit, expected_version, changes)
     ensure_in_scope(unit, admin)
-    record("unit.update", actor=admin, obj=unit, object_id=unit.code, changes=diff(before, _unit_snapshot(unit)))
+    record(
+        "unit.update", actor=admin, obj=unit, object_id=unit.code, changes=diff(before, _unit_snapshot(unit))
+    )
     return unit

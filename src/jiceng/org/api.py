@@ -33,7 +33,7 @@ class RegionOut(Schema):
 
     @staticmethod
     def resolve_boundary(obj: Region) -> dict[str, Any] | None:
-        return getattr(obj, "_with_boundary", False) and obj.boundary or None
+        return (getattr(obj, "_with_boundary", False) and obj.boundary) or None
 
 
 class RegionFilter(Schema):
@@ -106,9 +106,11 @@ def update_region(request: HttpRequest, code: str, payload: RegionPatch) -> Any:
     return _with_boundary(region, True)
 
 
-@router.post("/regions/import", response={200: ImportOut, 422: ImportOut, 400: ErrorOut, 401: ErrorOut,
-                                           403: ErrorOut, 413: ErrorOut},
-             summary="Import a region tree from CSV (admin)")
+@router.post(
+    "/regions/import",
+    response={200: ImportOut, 422: ImportOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut},
+    summary="Import a region tree from CSV (admin)",
+)
 def import_regions(request: HttpRequest, file: File[UploadedFile]) -> Any:
     report = actions.import_regions(request.user, file.read())
     body = {"ok": report.ok, "created": report.created, "updated": report.updated, "errors": report.errors}

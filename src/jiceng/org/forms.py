@@ -9,8 +9,9 @@ class RegionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     level = forms.ChoiceField(label=_("Level"), choices=RegionLevel.choices)
     parent_code = forms.CharField(label=_("Parent region code"), max_length=18, required=False)
-    boundary = forms.JSONField(label=_("Boundary (GeoJSON)"), required=False,
-                               widget=forms.Textarea(attrs={"rows": 4}))
+    boundary = forms.JSONField(
+        label=_("Boundary (GeoJSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -25,7 +26,9 @@ class RegionForm(forms.Form):
 
 
 class RegionImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"), help_text=_("Columns: code, name, parent_code, level, boundary"))
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("Columns: code, name, parent_code, level, boundary")
+    )
 
 
 class UnitForm(forms.Form):

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping, shape
 from django.utils.translation import gettext as _
+from shapely.geometry import mapping, shape
 
 
 class GeometryError(ValueError):
@@ -36,7 +36,7 @@ def clean_geometry(value: Any) -> dict[str, Any]:
     min_x, min_y, max_x, max_y = geom.bounds
     if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
         raise GeometryError(_("Boundary coordinates must be WGS-84 longitude and latitude."))
-    return json.loads(json.dumps(mapping(geom)))  # type: ignore[no-any-return]
+    return json.loads(json.dumps(mapping(geom)))
 
 
 def centroid(geometry: dict[str, Any]) -> tuple[float, float]:

@@ -28,10 +28,18 @@ def region_list(request: HttpRequest) -> HttpResponse:
     else:
         regions = queries.regions(request.user, level=level, parent=parent, q=q)
     page = Paginator(regions, 50).get_page(request.GET.get("page"))
-    return render(request, "org/region_list.html", {
-        "page": page, "level": level, "parent": parent, "q": q, "levels": RegionLevel.choices,
-        "can_edit": has_role(request.user, Role.ADMIN),
-    })
+    return render(
+        request,
+        "org/region_list.html",
+        {
+            "page": page,
+            "level": level,
+            "parent": parent,
+            "q": q,
+            "levels": RegionLevel.choices,
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
+    )
 
 
 @login_required
@@ -42,15 +50,21 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     while node is not None:
         ancestors.append(node)
         node = node.parent
-    visible_ancestors = [a for a in reversed(ancestors) if queries.regions(request.user).filter(pk=a.pk).exists()]
-    return render(request, "org/region_detail.html", {
-        "region": region,
-        "ancestors": visible_ancestors,
-        "children": queries.regions(request.user, parent=region.code),
-        "units": queries.units(request.user, region=region.code),
-        "boundary_json": json.dumps(region.boundary) if region.boundary else "",
-        "can_edit": has_role(request.user, Role.ADMIN),
-    })
+    visible_ancestors = [
+        a for a in reversed(ancestors) if queries.regions(request.user).filter(pk=a.pk).exists()
+    ]
+    return render(
+        request,
+        "org/region_detail.html",
+        {
+            "region": region,
+            "ancestors": visible_ancestors,
+            "children": queries.regions(request.user, parent=region.code),
+            "units": queries.units(request.user, region=region.code),
+            "boundary_json": json.dumps(region.boundary) if region.boundary else "",
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
+    )
 
 
 @login_required
@@ -70,15 +84,29 @@ def region_create(request: HttpRequest) -> HttpResponse:
 def region_edit(request: HttpRequest, code: str) -> HttpResponse:
     require_role(request.user, Role.ADMIN)
     region = queries.region(request.user, code)
-    initial = {"code": region.code, "name": region.name, "level": region.level,
-               "parent_code": region.parent.code if region.parent else "", "boundary": region.boundary,
-               "is_active": region.is_active, "version": region.version}
+    initial = {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "parent_code": region.parent.code if region.parent else "",
+        "boundary": region.boundary,
+        "is_active": region.is_active,
+        "version": region.version,
+    }
     form = RegionForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = run_action(form, actions.update_region, request.user, region, expected_version=data["version"],
-                          name=data["name"], boundary=data["boundary"], clear_boundary=not data["boundary"],
-                          is_active=data["is_active"])
+        done = run_action(
+            form,
+            actions.update_region,
+            request.user,
+            region,
+            expected_version=data["version"],
+            name=data["name"],
+            boundary=data["boundary"],
+            clear_boundary=not data["boundary"],
+            is_active=data["is_active"],
+        )
         if done is not None:
             messages.success(request, _("The region was saved."))
             return redirect("org:region_detail", code=region.code)
@@ -93,8 +121,11 @@ def region_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         report = run_action(form, actions.import_regions, request.user, form.cleaned_data["file"].read())
         if report is not None and report.ok:
-            messages.success(request, _("Imported: %(created)d created, %(updated)d updated.")
-                             % {"created": report.created, "updated": report.updated})
+            messages.success(
+                request,
+                _("Imported: %(created)d created, %(updated)d updated.")
+                % {"created": report.created, "updated": report.updated},
+            )
             return redirect("org:region_list")
     return render(request, "org/region_import.html", {"form": form, "report": report})
 
@@ -104,21 +135,35 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in UnitKind.values else ""
     region, q = request.GET.get("region", "")[:18], request.GET.get("q", "")[:50]
-    page = Paginator(queries.units(request.user, region=region, kind=kind, q=q), 50).get_page(request.GET.get("page"))
-    return render(request, "org/unit_list.html", {
-        "page": page, "kind": kind, "region": region, "q": q, "kinds": UnitKind.choices,
-        "can_edit": has_role(request.user, Role.ADMIN),
-    })
+    page = Paginator(queries.units(request.user, region=region, kind=kind, q=q), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "org/unit_list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "region": region,
+            "q": q,
+            "kinds": UnitKind.choices,
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
+    )
 
 
 @login_required
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = queries.unit(request.user, code)
-    return render(request, "org/unit_detail.html", {
-        "unit": unit,
-        "members": account_queries.users(request.user, unit=unit.code),
-        "can_edit": has_role(request.user, Role.ADMIN),
-    })
+    return render(
+        request,
+        "org/unit_detail.html",
+        {
+            "unit": unit,
+            "members": account_queries.users(request.user, unit=unit.code),
+            "can_edit": has_role(request.user, Role.ADMIN),
+        },
+    )
 
 
 @login_required
@@ -138,14 +183,27 @@ def unit_create(request: HttpRequest) -> HttpResponse:
 def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     require_role(request.user, Role.ADMIN)
     unit = queries.unit(request.user, code)
-    initial = {"code": unit.code, "name": unit.name, "kind": unit.kind, "region_code": unit.region.code,
-               "credit_code": unit.credit_code, "phone": unit.phone, "is_active": unit.is_active,
-               "version": unit.version}
+    initial = {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "region_code": unit.region.code,
+        "credit_code": unit.credit_code,
+        "phone": unit.phone,
+        "is_active": unit.is_active,
+        "version": unit.version,
+    }
     form = UnitForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("code", "version")}
-        done = run_action(form, actions.update_unit, request.user, unit,
-                          expected_version=form.cleaned_data["version"], **data)
+        done = run_action(
+            form,
+            actions.update_unit,
+            request.user,
+            unit,
+            expected_version=form.cleaned_data["version"],
+            **data,
+        )
         if done is not None:
             messages.success(request, _("The unit was saved."))
             return redirect("org:unit_detail", code=unit.code)

@@ -9,7 +9,7 @@ from django import forms
 
 from jiceng.core.errors import Conflict, InvalidInput
 
-T = TypeVar("T")
+T = TypeVar("T")  # whatever the action returns
 
 
 def run_action(form: forms.Form, action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:

@@ -26,6 +26,10 @@ class DomainErrorMiddleware:
         if isinstance(exc, NotAuthenticated):
             return redirect_to_login(request.get_full_path())
         if isinstance(exc, PermissionDenied):
-            record("permission.denied", actor=getattr(request, "user", None), result=AuditResult.DENIED,
-                   changes={"path": request.path, "method": request.method})
+            record(
+                "permission.denied",
+                actor=getattr(request, "user", None),
+                result=AuditResult.DENIED,
+                changes={"path": request.path, "method": request.method},
+            )
         return render(request, "web/error.html", {"status": exc.status, "error": exc}, status=exc.status)

@@ -14,7 +14,7 @@ def home_summary(user: User) -> dict[str, Any]:
     region = user.unit.region if user.unit_id else None  # type: ignore[union-attr]
     regions = scoped(Region, user)
     levels = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE, RegionLevel.GRID)
-    counts = dict.fromkeys(levels, 0)
+    counts: dict[str, int] = dict.fromkeys(levels, 0)
     for row in regions.filter(level__in=levels).values("level").annotate(n=Count("id")).order_by():
         counts[row["level"]] = row["n"]
     return {

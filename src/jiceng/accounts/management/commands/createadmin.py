@@ -14,7 +14,7 @@ from jiceng.core.errors import InvalidInput
 
 
 class Command(BaseCommand):
-    help = "Create a superuser (the first administrator). The password comes from JICENG_ADMIN_PASSWORD or a prompt."
+    help = "Create a superuser (the first administrator). Password: JICENG_ADMIN_PASSWORD or a prompt."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -26,8 +26,13 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             raise CommandError(f"user {username} exists already")
         password = os.environ.get("JICENG_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-        user = User(username=username, full_name=options["full_name"], email=options["email"],
-                    is_superuser=True, is_staff=True)
+        user = User(
+            username=username,
+            full_name=options["full_name"],
+            email=options["email"],
+            is_superuser=True,
+            is_staff=True,
+        )
         try:
             _check_password(password, user)
         except InvalidInput as exc:
@@ -35,6 +40,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             user.set_password(password)
             user.save()
-            record("user.create", actor=None, obj=user, username="(createadmin)",
-                   changes={"username": username, "is_superuser": True})
+            record(
+                "user.create",
+                actor=None,
+                obj=user,
+                username="(createadmin)",
+                changes={"username": username, "is_superuser": True},
+            )
         self.stdout.write(self.style.SUCCESS(f"superuser {username} created"))
