@@ -87,6 +87,17 @@ def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> Any:
     return qs
 
 
+@router.post(
+    "/regions/import",
+    response={200: ImportOut, 422: ImportOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut},
+    summary="Import a region tree from CSV (admin)",
+)
+def import_regions(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    report = actions.import_regions(request.user, file.read())
+    body = {"ok": report.ok, "created": report.created, "updated": report.updated, "errors": report.errors}
+    return (200 if report.ok else 422), body
+
+
 @router.get("/regions/{code}", response=responses(RegionOut), summary="One region")
 def get_region(request: HttpRequest, code: str, geometry: bool = False) -> Any:
     return _with_boundary(queries.region(request.user, code), geometry)
@@ -104,17 +115,6 @@ def update_region(request: HttpRequest, code: str, payload: RegionPatch) -> Any:
     data = payload.dict()
     region = actions.update_region(request.user, region, expected_version=data.pop("version"), **data)
     return _with_boundary(region, True)
-
-
-@router.post(
-    "/regions/import",
-    response={200: ImportOut, 422: ImportOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut},
-    summary="Import a region tree from CSV (admin)",
-)
-def import_regions(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    report = actions.import_regions(request.user, file.read())
-    body = {"ok": report.ok, "created": report.created, "updated": report.updated, "errors": report.errors}
-    return (200 if report.ok else 422), body
 
 
 class UnitOut(Schema):
