@@ -121,6 +121,17 @@ def build_org() -> Org:
     )
     for role in COUNTY_ROLES:
         org.users[("county", role)] = make_user(f"county_{role}", org.units["county_center"], role)
+    # A neighbouring county, for county-level roles' "outside".
+    r["county_2"] = Region.objects.create(code="330198", name="邻县", level=RegionLevel.COUNTY)
+    r["township_2"] = Region.objects.create(
+        code="330198001000", name="邻县一镇", level=RegionLevel.TOWNSHIP, parent=r["county_2"]
+    )
+    org.units["station_2"] = Unit.objects.create(
+        code="N001-SFS", name="邻县一镇司法所", kind=UnitKind.DISPATCHED_AGENCY, region=r["township_2"]
+    )
+    org.users[("county_2", Role.HANDLER)] = make_user(
+        "other_county_handler", org.units["station_2"], Role.HANDLER
+    )
     org.users[("none", Role.RESIDENT)] = make_user("resident", None, Role.RESIDENT)
     org.users[("root", "superuser")] = make_user("root", None, is_superuser=True, is_staff=True)
     return org

@@ -176,7 +176,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> Any:
     return {"ok": True}
 
 
-@router.get("/users", response=list[UserOut], summary="List users in your jurisdiction")
+@router.get("/users", response=responses(list[UserOut]), summary="List users in your jurisdiction")
 @paginate(LimitOffsetPagination)
 def list_users(request: HttpRequest, filters: Query[UserFilter]) -> Any:
     return queries.users(

@@ -7,6 +7,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
 from jiceng.audit import queries
+from jiceng.core.api import responses
 
 router = Router(tags=["audit"])
 
@@ -34,7 +35,7 @@ class AuditFilter(Schema):
     until: datetime | None = None
 
 
-@router.get("/audit", response=list[AuditEntryOut], summary="Audit log (admin)")
+@router.get("/audit", response=responses(list[AuditEntryOut]), summary="Audit log (admin)")
 @paginate(LimitOffsetPagination)
 def list_audit(request: HttpRequest, filters: Query[AuditFilter]) -> Any:
     return queries.audit_entries(request.user, **filters.dict())  # type: ignore[arg-type]

@@ -78,7 +78,7 @@ def _with_boundary(region: Region, include: bool) -> Region:
     return region
 
 
-@router.get("/regions", response=list[RegionOut], summary="List regions in your jurisdiction")
+@router.get("/regions", response=responses(list[RegionOut]), summary="List regions in your jurisdiction")
 @paginate(LimitOffsetPagination)
 def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> Any:
     qs = queries.regions(request.user, level=filters.level or "", parent=filters.parent, q=filters.q)
@@ -162,7 +162,7 @@ class UnitPatch(Schema):
     is_active: bool | None = None
 
 
-@router.get("/units", response=list[UnitOut], summary="List units in your jurisdiction")
+@router.get("/units", response=responses(list[UnitOut]), summary="List units in your jurisdiction")
 @paginate(LimitOffsetPagination)
 def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> Any:
     return queries.units(request.user, region=filters.region, kind=filters.kind or "", q=filters.q)
