@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from jiceng.core.scope import get_in_scope, scoped
+from jiceng.core.scope import covers, get_in_scope, scoped
 from jiceng.org.models import Region, Unit
 
 if TYPE_CHECKING:
@@ -32,6 +32,17 @@ def regions(
 
 def region(user: User | AnonymousUser, code: str) -> Region:
     return get_in_scope(Region.objects.select_related("parent"), user, code=code)
+
+
+def visible_ancestors(user: User | AnonymousUser, region: Region) -> list[Region]:
+    """The region's ancestors the user may see, top first (for breadcrumbs)."""
+    chain: list[Region] = []
+    node = region.parent
+    while node is not None:
+        if covers(user, node.code):
+            chain.append(node)
+        node = node.parent
+    return chain[::-1]
 
 
 def root_regions(user: User | AnonymousUser) -> QuerySet[Region]:

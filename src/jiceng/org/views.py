@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -45,23 +43,14 @@ def region_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     region = queries.region(request.user, code)
-    ancestors = []
-    node = region.parent
-    while node is not None:
-        ancestors.append(node)
-        node = node.parent
-    visible_ancestors = [
-        a for a in reversed(ancestors) if queries.regions(request.user).filter(pk=a.pk).exists()
-    ]
     return render(
         request,
         "org/region_detail.html",
         {
             "region": region,
-            "ancestors": visible_ancestors,
+            "ancestors": queries.visible_ancestors(request.user, region),
             "children": queries.regions(request.user, parent=region.code),
             "units": queries.units(request.user, region=region.code),
-            "boundary_json": json.dumps(region.boundary) if region.boundary else "",
             "can_edit": has_role(request.user, Role.ADMIN),
         },
     )
