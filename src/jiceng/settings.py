@@ -121,7 +121,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "jiceng.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "jiceng.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "jiceng.accounts.passwords.NoUsernameValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

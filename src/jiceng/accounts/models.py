@@ -77,6 +77,7 @@ class UserRole(models.Model):
 
     class Meta:
         verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_user_role")]
 
     def __str__(self) -> str:
@@ -101,6 +102,7 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

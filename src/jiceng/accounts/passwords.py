@@ -9,6 +9,23 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 
+class MinimumLengthValidator:
+    """Django's, with our own message (Django's own has no Chinese translation in 5.2)."""
+
+    def __init__(self, min_length: int = 8):
+        self.min_length = min_length
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                _("The password must have at least %(min)d characters.") % {"min": self.min_length},
+                code="password_too_short",
+            )
+
+    def get_help_text(self) -> str:
+        return _("At least %(min)d characters.") % {"min": self.min_length}
+
+
 class CharacterClassValidator:
     def __init__(self, min_classes: int = 3):
         self.min_classes = min_classes

@@ -34,7 +34,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "next": next_url,
+            "max_failures": settings.LOGIN_MAX_FAILURES,
+            "lock_minutes": settings.LOGIN_LOCK_MINUTES,
+        },
+    )
 
 
 @require_POST

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -76,28 +77,28 @@ def error_response(
 
 
 PYDANTIC_MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_long": "Too long.",
-    "string_too_short": "Too short.",
-    "string_type": "Must be text.",
-    "int_parsing": "Must be a whole number.",
-    "int_type": "Must be a whole number.",
-    "float_parsing": "Must be a number.",
-    "bool_parsing": "Must be true or false.",
-    "bool_type": "Must be true or false.",
-    "enum": "Not one of the allowed values.",
-    "literal_error": "Not one of the allowed values.",
-    "list_type": "Must be a list.",
-    "dict_type": "Must be an object.",
-    "model_attributes_type": "Must be an object.",
-    "datetime_parsing": "Must be a date and time.",
-    "datetime_from_date_parsing": "Must be a date and time.",
-    "date_parsing": "Must be a date (YYYY-MM-DD).",
-    "date_from_datetime_parsing": "Must be a date (YYYY-MM-DD).",
-    "value_error": "Invalid value.",
-    "greater_than_equal": "Too small.",
-    "less_than_equal": "Too large.",
-    "extra_forbidden": "Unknown field.",
+    "missing": gettext_noop("This field is required."),
+    "string_too_long": gettext_noop("Too long."),
+    "string_too_short": gettext_noop("Too short."),
+    "string_type": gettext_noop("Must be text."),
+    "int_parsing": gettext_noop("Must be a whole number."),
+    "int_type": gettext_noop("Must be a whole number."),
+    "float_parsing": gettext_noop("Must be a number."),
+    "bool_parsing": gettext_noop("Must be true or false."),
+    "bool_type": gettext_noop("Must be true or false."),
+    "enum": gettext_noop("Not one of the allowed values."),
+    "literal_error": gettext_noop("Not one of the allowed values."),
+    "list_type": gettext_noop("Must be a list."),
+    "dict_type": gettext_noop("Must be an object."),
+    "model_attributes_type": gettext_noop("Must be an object."),
+    "datetime_parsing": gettext_noop("Must be a date and time."),
+    "datetime_from_date_parsing": gettext_noop("Must be a date and time."),
+    "date_parsing": gettext_noop("Must be a date (YYYY-MM-DD)."),
+    "date_from_datetime_parsing": gettext_noop("Must be a date (YYYY-MM-DD)."),
+    "value_error": gettext_noop("Invalid value."),
+    "greater_than_equal": gettext_noop("Too small."),
+    "less_than_equal": gettext_noop("Too large."),
+    "extra_forbidden": gettext_noop("Unknown field."),
 }
 
 
@@ -118,7 +119,7 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 api = NinjaAPI(
     title="Jiceng API",
     version="1",
-    description="基层治理平台 API. Errors are JSON objects with a stable `code`, a `message` and, for "
+    description="Jiceng (基层) grassroots governance platform. Errors are JSON objects with a stable `code`, a `message` and, for "
     "invalid input, `details` per field.",
     urls_namespace="api",
     auth=[BearerAuth(), SessionAuth()],

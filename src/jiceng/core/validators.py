@@ -19,6 +19,9 @@ from datetime import date, datetime
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "IdNumber",
@@ -48,13 +51,14 @@ class InvalidValue(ValueError):
     """A value failed validation.
 
     ``code`` is stable English snake_case for programs (API clients, tests);
-    ``message`` is Simplified Chinese for people.
+    ``message`` is for people, in the active language (Simplified Chinese by default).
     """
 
     code: str
     message: str
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | Promise) -> None:
+        message = str(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -88,13 +92,13 @@ _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS: Final = "10X98765432"
 _ID_MIN_BIRTH_YEAR: Final = 1900
 
-MSG_ID_EMPTY: Final = "请填写身份证号码"
-MSG_ID_LENGTH: Final = "身份证号码应为18位（或旧版15位）"
-MSG_ID_CHARS: Final = "身份证号码只能由数字组成，18位号码的最后一位可以是X"
-MSG_ID_BIRTH_DATE: Final = "身份证号码中的出生日期无效"
-MSG_ID_BIRTH_FUTURE: Final = "身份证号码中的出生日期晚于今天"
-MSG_ID_BIRTH_TOO_EARLY: Final = "身份证号码中的出生日期早于1900年"
-MSG_ID_CHECK: Final = "身份证号码校验位错误"
+MSG_ID_EMPTY = _("Please enter the ID number.")
+MSG_ID_LENGTH = _("An ID number has 18 characters (or 15 for old numbers).")
+MSG_ID_CHARS = _("An ID number has only digits; the last of 18 may be X.")
+MSG_ID_BIRTH_DATE = _("The birth date in the ID number is invalid.")
+MSG_ID_BIRTH_FUTURE = _("The birth date in the ID number is after today.")
+MSG_ID_BIRTH_TOO_EARLY = _("The birth date in the ID number is before 1900.")
+MSG_ID_CHECK = _("The check character of the ID number is wrong.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +211,13 @@ CREDIT_CODE_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters
 _CREDIT_VALUES: Final = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
 _CREDIT_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-MSG_CREDIT_EMPTY: Final = "请填写统一社会信用代码"
-MSG_CREDIT_LENGTH: Final = "统一社会信用代码应为18位"
-MSG_CREDIT_CHARS: Final = "统一社会信用代码只能包含数字和大写字母（不含I、O、Z、S、V）"
-MSG_CREDIT_REGION: Final = "统一社会信用代码第3至8位（登记管理机关行政区划码）应为数字"
-MSG_CREDIT_CHECK: Final = "统一社会信用代码校验位错误"
+MSG_CREDIT_EMPTY = _("Please enter the unified social credit code.")
+MSG_CREDIT_LENGTH = _("A unified social credit code has 18 characters.")
+MSG_CREDIT_CHARS = _("A unified social credit code has only digits and capital letters (not I, O, Z, S, V).")
+MSG_CREDIT_REGION = _(
+    "Characters 3 to 8 of a unified social credit code (the registration region) must be digits."
+)
+MSG_CREDIT_CHECK = _("The check character of the unified social credit code is wrong.")
 
 
 def _credit_check_char(first17: str) -> str:
@@ -263,11 +269,11 @@ def make_credit_code(first17: str) -> str:
 
 PHONE_CODE: Final = "invalid_phone"
 
-MSG_PHONE_EMPTY: Final = "请填写电话号码"
-MSG_MOBILE: Final = "手机号码格式不正确，应为11位数字，以13至19开头"
-MSG_LANDLINE: Final = "固定电话格式不正确，应为“区号-号码”，如0571-87654321或010-12345678-123"
-MSG_LANDLINE_AREA: Final = "固定电话需包含以0开头的区号，如0571-87654321"
-MSG_PHONE: Final = "电话号码格式不正确，请填写11位手机号码或带区号的固定电话"
+MSG_PHONE_EMPTY = _("Please enter a phone number.")
+MSG_MOBILE = _("A mobile number has 11 digits beginning with 13 to 19.")
+MSG_LANDLINE = _("A landline is written area code-number, e.g. 0571-87654321 or 010-12345678-123.")
+MSG_LANDLINE_AREA = _("A landline needs an area code beginning with 0, e.g. 0571-87654321.")
+MSG_PHONE = _("Invalid phone number: enter an 11-digit mobile number or a landline with an area code.")
 
 _MOBILE_RE: Final = re.compile(r"1[3-9][0-9]{9}")
 _COUNTRY_PREFIX_RE: Final = re.compile(r"(?:\+|00)\s*86[\s\-]*")
