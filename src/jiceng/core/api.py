@@ -119,8 +119,8 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 api = NinjaAPI(
     title="Jiceng API",
     version="1",
-    description="Jiceng (基层) grassroots governance platform. Errors are JSON objects with a stable `code`, a `message` and, for "
-    "invalid input, `details` per field.",
+    description="Jiceng (基层) grassroots governance platform. Errors are JSON objects with a stable "
+    "`code`, a `message` and, for invalid input, `details` per field.",
     urls_namespace="api",
     auth=[BearerAuth(), SessionAuth()],
 )
