@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
@@ -164,7 +164,7 @@ def my_tokens(request: HttpRequest) -> Any:
 def issue_token(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = actions.issue_token(request.user, request.user, payload.name)  # type: ignore[arg-type]
     token.token = raw  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/me/tokens/{token_id}", response=responses(OkOut), summary="Revoke one of your tokens")
@@ -192,7 +192,7 @@ def get_user(request: HttpRequest, username: str) -> Any:
 @router.post("/users", response=responses(UserOut, 201), summary="Create a user (admin)")
 def create_user(request: HttpRequest, payload: UserIn) -> Any:
     user = actions.create_user(request.user, **payload.dict())
-    return 201, queries.user(request.user, user.username)
+    return Status(201, queries.user(request.user, user.username))
 
 
 @router.patch("/users/{username}", response=responses(UserOut), summary="Change a user (admin)")

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
@@ -95,7 +95,7 @@ def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> Any:
 def import_regions(request: HttpRequest, file: File[UploadedFile]) -> Any:
     report = actions.import_regions(request.user, file.read())
     body = {"ok": report.ok, "created": report.created, "updated": report.updated, "errors": report.errors}
-    return (200 if report.ok else 422), body
+    return Status(200 if report.ok else 422, body)
 
 
 @router.get("/regions/{code}", response=responses(RegionOut), summary="One region")
@@ -106,7 +106,7 @@ def get_region(request: HttpRequest, code: str, geometry: bool = False) -> Any:
 @router.post("/regions", response=responses(RegionOut, 201), summary="Create a region (admin)")
 def create_region(request: HttpRequest, payload: RegionIn) -> Any:
     region = actions.create_region(request.user, **payload.dict())
-    return 201, _with_boundary(region, True)
+    return Status(201, _with_boundary(region, True))
 
 
 @router.patch("/regions/{code}", response=responses(RegionOut), summary="Change a region (admin)")
@@ -175,7 +175,7 @@ def get_unit(request: HttpRequest, code: str) -> Any:
 
 @router.post("/units", response=responses(UnitOut, 201), summary="Create a unit (admin)")
 def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
-    return 201, actions.create_unit(request.user, **payload.dict())
+    return Status(201, actions.create_unit(request.user, **payload.dict()))
 
 
 @router.patch("/units/{code}", response=responses(UnitOut), summary="Change a unit (admin)")
