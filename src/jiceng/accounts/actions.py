@@ -151,6 +151,31 @@ def _personal_fields(id_number: str | None, phone: str | None) -> dict[str, str]
     return fields
 
 
+@transaction.atomic
+def create_superuser(
+    username: str, password: str | None, *, full_name: str = "", email: str = "", via: str
+) -> User:
+    """Bootstrap: a superuser made from the command line (no acting user yet). ``password=None``
+    gives an unusable password (a system account nobody logs in as)."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise field_error("username", _("This username is taken."), "username_taken")
+    user = User(username=username, full_name=full_name, email=email, is_superuser=True, is_staff=True)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
+    user.save()
+    record(
+        "user.create",
+        actor=None,
+        obj=user,
+        username=f"({via})",
+        changes={"username": username, "is_superuser": True},
+    )
+    return user
+
+
 def _check_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)

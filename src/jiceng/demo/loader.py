@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from jiceng.accounts.actions import issue_token, revoke_token
+from jiceng.accounts.actions import create_superuser, issue_token, revoke_token
 from jiceng.accounts.models import ApiToken, User, UserRole
 from jiceng.audit.actions import record
 from jiceng.audit.models import AuditEntry
@@ -44,17 +44,7 @@ def discover_steps() -> None:
 
 def _create_system_user() -> User:
     """The superuser that the demo data is written by; it has no password, so nobody logs in as it."""
-    user = User(username=SYSTEM_USERNAME, full_name="演示数据", is_superuser=True, is_staff=True)
-    user.set_unusable_password()
-    user.save()
-    record(
-        "user.create",
-        actor=None,
-        obj=user,
-        username="(demo)",
-        changes={"username": SYSTEM_USERNAME, "is_superuser": True},
-    )
-    return user
+    return create_superuser(SYSTEM_USERNAME, None, full_name="演示数据", via="demo")
 
 
 @contextmanager

@@ -5,11 +5,8 @@ import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from jiceng.accounts.actions import _check_password
-from jiceng.accounts.models import User
-from jiceng.audit.actions import record
+from jiceng.accounts.actions import create_superuser
 from jiceng.core.errors import InvalidInput
 
 
@@ -23,28 +20,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"]
-        if User.objects.filter(username=username).exists():
-            raise CommandError(f"user {username} exists already")
         password = os.environ.get("JICENG_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-        user = User(
-            username=username,
-            full_name=options["full_name"],
-            email=options["email"],
-            is_superuser=True,
-            is_staff=True,
-        )
         try:
-            _check_password(password, user)
-        except InvalidInput as exc:
-            raise CommandError("; ".join(exc.details.get("password", [str(exc.message)]))) from exc
-        with transaction.atomic():
-            user.set_password(password)
-            user.save()
-            record(
-                "user.create",
-                actor=None,
-                obj=user,
-                username="(createadmin)",
-                changes={"username": username, "is_superuser": True},
+            create_superuser(
+                username, password, full_name=options["full_name"], email=options["email"], via="createadmin"
             )
+        except InvalidInput as exc:
+            messages = [m for field in exc.details.values() for m in field] or [str(exc.message)]
+            raise CommandError("; ".join(messages)) from exc
         self.stdout.write(self.style.SUCCESS(f"superuser {username} created"))
