@@ -121,6 +121,9 @@ def build_org() -> Org:
     )
     for role in COUNTY_ROLES:
         org.users[("county", role)] = make_user(f"county_{role}", org.units["county_center"], role)
+    org.units["county_dept"] = Unit.objects.create(code="C-MZJ", name="测试县民政局",
+                                                   kind=UnitKind.COUNTY_DEPARTMENT, region=r["county"])
+    org.users[("county_dept", Role.HANDLER)] = make_user("dept_handler", org.units["county_dept"], Role.HANDLER)
     # A neighbouring county, for county-level roles' "outside".
     r["county_2"] = Region.objects.create(code="330198", name="邻县", level=RegionLevel.COUNTY)
     r["township_2"] = Region.objects.create(
@@ -140,6 +143,13 @@ def build_org() -> Org:
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: object) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_grid_index() -> None:
+    from jiceng.org import locate
+
+    locate.reset()
 
 
 @pytest.fixture

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "jiceng.org",
     "jiceng.accounts",
     "jiceng.audit",
+    "jiceng.events",
+    "jiceng.notifications",
     "jiceng.web",
     "jiceng.demo",
 ]
@@ -220,3 +222,6 @@ LOGGING = {
 JICENG_HOLIDAY_DIR = os.environ.get("JICENG_HOLIDAY_DIR", "")
 NINJA_PAGINATION_MAX_LIMIT = 1000
 NINJA_PAGINATION_PER_PAGE = 50
+
+# SMS: a dotted path to a class with send(phone, text) -> (ok, reply); the default only logs.
+SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "jiceng.notifications.sms.LoggingSmsSender")

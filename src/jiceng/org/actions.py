@@ -18,6 +18,7 @@ from jiceng.core.concurrency import update_versioned
 from jiceng.core.errors import InvalidInput, NotFound, field_error
 from jiceng.core.scope import ensure_in_scope, get_in_scope
 from jiceng.core.validators import InvalidValue, parse_credit_code, parse_phone
+from jiceng.org import locate
 from jiceng.org.geo import GeometryError, centroid, clean_geometry
 from jiceng.org.models import (
     CODE_LENGTH,
@@ -144,6 +145,7 @@ def create_region(
         code=code, name=name, level=level, parent=parent, boundary=geometry, center_lng=lng, center_lat=lat
     )
     ensure_in_scope(region, admin)
+    transaction.on_commit(locate.reset)
     record(
         "region.create",
         actor=admin,
@@ -180,6 +182,7 @@ def update_region(
     if is_active is not None:
         changes["is_active"] = is_active
     update_versioned(region, expected_version, changes)
+    transaction.on_commit(locate.reset)
     record(
         "region.update",
         actor=admin,
