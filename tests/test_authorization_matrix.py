@@ -15,7 +15,11 @@ from django.test import Client
 
 from jiceng.accounts.models import ApiToken
 from jiceng.accounts.roles import Role
+from jiceng.events.actions import report_event
+from jiceng.events.models import Event
+from jiceng.events.workflow import TRANSITIONS
 from tests.conftest import COUNTY_ROLES, TOWNSHIP_ROLE_UNIT, Org, token_for
+from tests.events.conftest import IN_GRID_B, categories  # noqa: F401 - a fixture
 
 # Operations that do not address one record (lists, own account, creation): checked elsewhere.
 NOT_RECORD_SCOPED = {
@@ -30,6 +34,9 @@ NOT_RECORD_SCOPED = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/event-categories"),
+    ("get", "/api/v1/events"),
+    ("post", "/api/v1/events"),
 }
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/api/v1/regions/{code}"): {"name": "越权"},
@@ -39,11 +46,24 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def outside_event(org: Org, where: str) -> Event:
+    """An event outside ``where``: reported in township B, or in the neighbouring county."""
+    if where == "a":
+        event, _ = report_event(org.user("b", "grid_worker"), category="0301", title="外镇事件", **IN_GRID_B)
+    else:
+        event, _ = report_event(org.user("county_2", "handler"), category="0301", title="邻县事件",
+                                region_code=org.regions["township_2"].code)
+    return event
+
+
 def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
     """How to address records outside ``where``: township B for township users, the other county else."""
     other = org.user("b", "handler") if where == "a" else org.user("county_2", "handler")
     token = ApiToken.objects.get(user=other, name="test")
+    event = outside_event(org, where)
     return {
+        "/api/v1/events/{event_id}": {"event_id": str(event.pk)},
+        "/api/v1/events/{event_id}/actions/{action}": {"event_id": str(event.pk), "action": "accept"},
         "/api/v1/regions/{code}": {"code": org.regions["village_b" if where == "a" else "township_2"].code},
         "/api/v1/units/{code}": {"code": org.units["station_b" if where == "a" else "station_2"].code},
         "/api/v1/users/{username}": {"username": other.username},
@@ -63,7 +83,9 @@ STAFF = [("a", role) for role in TOWNSHIP_ROLE_UNIT] + [("county", role) for rol
 
 
 @pytest.mark.parametrize(("where", "role"), STAFF)
-def test_no_operation_reaches_a_record_outside_the_jurisdiction(org: Org, where: str, role: str) -> None:
+def test_no_operation_reaches_a_record_outside_the_jurisdiction(
+    org: Org, categories: Any, where: str, role: str
+) -> None:
     token_for(org.user("b", "handler"))
     token_for(org.user("county_2", "handler"))
     params = outside_params(org, where)
@@ -74,6 +96,14 @@ def test_no_operation_reaches_a_record_outside_the_jurisdiction(org: Org, where:
         if (method, path) in NOT_RECORD_SCOPED:
             continue
         assert path in params, f"{method.upper()} {path}: add it to the authorization matrix"
+        if path.endswith("/actions/{action}"):
+            # Every workflow action on an outside event: 404, as if it did not exist.
+            for action in TRANSITIONS:
+                url = path.format(**{**params[path], "action": action})
+                response = client.post(url, {"comment": "x"}, content_type="application/json")
+                assert response.status_code == 404, f"{role}: {action} → {response.status_code}"
+            checked += 1
+            continue
         url = path.format(**params[path])
         body = BODIES.get((method, path))
         response = (
@@ -130,7 +160,7 @@ PAGE_ROUTES = {
 
 
 @pytest.mark.parametrize(("where", "role"), STAFF)
-def test_no_page_reaches_a_record_outside_the_jurisdiction(org: Org, where: str, role: str) -> None:
+def test_no_page_reaches_a_record_outside_the_jurisdiction(org: Org, categories: Any, where: str, role: str) -> None:
     from django.urls import reverse
 
     routes = parameterized_page_routes()
