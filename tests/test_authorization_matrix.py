@@ -51,8 +51,12 @@ def outside_event(org: Org, where: str) -> Event:
     if where == "a":
         event, _ = report_event(org.user("b", "grid_worker"), category="0301", title="外镇事件", **IN_GRID_B)
     else:
-        event, _ = report_event(org.user("county_2", "handler"), category="0301", title="邻县事件",
-                                region_code=org.regions["township_2"].code)
+        event, _ = report_event(
+            org.user("county_2", "handler"),
+            category="0301",
+            title="邻县事件",
+            region_code=org.regions["township_2"].code,
+        )
     return event
 
 
@@ -160,7 +164,9 @@ PAGE_ROUTES = {
 
 
 @pytest.mark.parametrize(("where", "role"), STAFF)
-def test_no_page_reaches_a_record_outside_the_jurisdiction(org: Org, categories: Any, where: str, role: str) -> None:
+def test_no_page_reaches_a_record_outside_the_jurisdiction(
+    org: Org, categories: Any, where: str, role: str
+) -> None:
     from django.urls import reverse
 
     routes = parameterized_page_routes()

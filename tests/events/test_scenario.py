@@ -20,8 +20,10 @@ def test_four_level_flow(org: Org, categories, api_as) -> None:
     county = api_as(org.user("county", "county_center"))
     department = api_as(org.user("county_dept", "handler"))
 
-    created = grid.post_json("/api/v1/events", {"category": "0301", "title": "河边堆放垃圾", **IN_GRID_A,
-                                                "description": "桥下有大量生活垃圾"})
+    created = grid.post_json(
+        "/api/v1/events",
+        {"category": "0301", "title": "河边堆放垃圾", **IN_GRID_A, "description": "桥下有大量生活垃圾"},
+    )
     assert created.status_code == 201, created.content
     event = created.json()
     eid = event["id"]
@@ -33,7 +35,10 @@ def test_four_level_flow(org: Org, categories, api_as) -> None:
     assert api_as(org.user("b", "dispatcher")).get(f"/api/v1/events/{eid}").status_code == 404
 
     assert [a["action"] for a in dispatcher.get(f"/api/v1/events/{eid}").json()["available_actions"]][:3] == [
-        "accept", "reject", "merge"]
+        "accept",
+        "reject",
+        "merge",
+    ]
     act(dispatcher, eid, "accept")
     act(dispatcher, eid, "dispatch", lead_unit=org.units["station_a"].code)
     returned = act(station, eid, "return", comment="不属于本所职责")
@@ -41,8 +46,12 @@ def test_four_level_flow(org: Org, categories, api_as) -> None:
     escalated = act(dispatcher, eid, "escalate", comment="涉及多部门，请县里协调")
     assert escalated["level"] == "county"
     # The township can no longer dispatch it; the county centre can.
-    assert dispatcher.post_json(f"/api/v1/events/{eid}/actions/dispatch",
-                                {"lead_unit": org.units["station_a"].code}).status_code == 403
+    assert (
+        dispatcher.post_json(
+            f"/api/v1/events/{eid}/actions/dispatch", {"lead_unit": org.units["station_a"].code}
+        ).status_code
+        == 403
+    )
     act(county, eid, "dispatch", lead_unit=org.units["county_dept"].code)
     act(department, eid, "sign")
     act(department, eid, "progress", comment="已联系环卫公司")
@@ -62,8 +71,24 @@ def test_four_level_flow(org: Org, categories, api_as) -> None:
 
     steps = [(f["action"], f["actor"]) for f in final["timeline"]]
     assert [a for a, _ in steps] == [
-        "report", "accept", "dispatch", "return", "escalate", "dispatch", "sign", "progress", "handle",
-        "verify_fail", "handle", "verify_pass", "evaluate", "reopen", "handle", "verify_pass", "evaluate"]
+        "report",
+        "accept",
+        "dispatch",
+        "return",
+        "escalate",
+        "dispatch",
+        "sign",
+        "progress",
+        "handle",
+        "verify_fail",
+        "handle",
+        "verify_pass",
+        "evaluate",
+        "reopen",
+        "handle",
+        "verify_pass",
+        "evaluate",
+    ]
     assert dict(steps)["return"] == "a_handler" and steps[5][1] == "county_county_center"
     # Replaying the flow records gives the current state.
     assert final["timeline"][-1]["to_state"] == Event.objects.get(pk=eid).state
