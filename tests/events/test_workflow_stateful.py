@@ -6,6 +6,7 @@ refused action changes nothing, and replaying the flow records gives the current
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -116,7 +117,7 @@ def make_machine(org: Org) -> type[RuleBasedStateMachine]:
                 assert event.state in EventState.values
                 flows = list(event.flows.order_by("id").values_list("from_state", "to_state"))
                 assert flows[0][0] == ""
-                for (_, previous_to), (from_state, _) in zip(flows, flows[1:], strict=False):
+                for (_, previous_to), (from_state, _) in pairwise(flows):
                     assert from_state == previous_to
                 assert flows[-1][1] == event.state
 

@@ -257,3 +257,63 @@ class Supervision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.message[:20]}"
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    VOICE = "voice", _("Voice")
+    VIDEO = "video", _("Video")
+    FILE = "file", _("File")
+
+
+class AttachmentStage(models.TextChoices):
+    NONE = "", _("Not marked")
+    BEFORE = "before", _("Before handling")
+    AFTER = "after", _("After handling")
+
+
+class EventAttachment(models.Model):
+    """A photo, voice note, video or document attached to an event, optionally at one step of its flow.
+
+    The original is kept byte for byte; photos get a small JPEG thumbnail. Files are served only through
+    views that check the event's scope, never from a public media URL.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attachments")
+    flow = models.ForeignKey(
+        EventFlow,
+        verbose_name=_("flow step"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=AttachmentKind.choices)
+    stage = models.CharField(
+        _("stage"), max_length=8, choices=AttachmentStage.choices, blank=True, default=""
+    )
+    file = models.FileField(_("file"), upload_to="events/%Y/%m/", max_length=200)
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to="events/%Y/%m/", max_length=200, blank=True, default=""
+    )
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event attachment")
+        verbose_name_plural = _("event attachments")
+        ordering = ["event", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "sha256"], name="event_attachment_unique_content"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.original_name or self.pk}"
