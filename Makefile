@@ -78,9 +78,9 @@ assets: $(VENDOR)/.stamp
 compile-messages: $(MO_FILES)
 
 messages: $(VENV)/.stamp-runtime
-	cd src/jiceng && $(DEV_ENV) ../../$(PY) -m django makemessages --settings=jiceng.settings \
+	cd src/jiceng && $(DEV_ENV) ../../$(PY) -P -m django makemessages --settings=jiceng.settings \
 	  -l zh_Hans -l en --no-obsolete --ignore 'static/*' --ignore 'migrations/*'
-	cd src/jiceng && $(DEV_ENV) ../../$(PY) -m django compilemessages --settings=jiceng.settings \
+	cd src/jiceng && $(DEV_ENV) ../../$(PY) -P -m django compilemessages --settings=jiceng.settings \
 	  --ignore 'static/*'
 
 # --- Running ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.test import Client
 from jiceng.accounts.models import ApiToken
 from jiceng.accounts.roles import Role
 from jiceng.events.actions import report_event
+from jiceng.events.attachments import add_attachment
 from jiceng.events.models import Event
 from jiceng.events.workflow import TRANSITIONS
 from tests.conftest import COUNTY_ROLES, TOWNSHIP_ROLE_UNIT, Org, token_for
@@ -60,12 +61,34 @@ def outside_event(org: Org, where: str) -> Event:
     return event
 
 
+def outside_photo(org: Org, where: str, event: Event) -> int:
+    """A photo (with a thumbnail) on the outside event, added by whoever reported it."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    by = org.user("b", "grid_worker") if where == "a" else org.user("county_2", "handler")
+    return add_attachment(by, event.pk, SimpleUploadedFile("p.png", out.getvalue())).pk
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
     """How to address records outside ``where``: township B for township users, the other county else."""
     other = org.user("b", "handler") if where == "a" else org.user("county_2", "handler")
     token = ApiToken.objects.get(user=other, name="test")
     event = outside_event(org, where)
+    attachment = {"event_id": str(event.pk), "attachment_id": str(outside_photo(org, where, event))}
     return {
+        "/api/v1/events/{event_id}/attachments": {"event_id": str(event.pk)},
+        "/api/v1/events/{event_id}/attachments/{attachment_id}/file": attachment,
+        "/api/v1/events/{event_id}/attachments/{attachment_id}/thumbnail": attachment,
         "/api/v1/events/{event_id}": {"event_id": str(event.pk)},
         "/api/v1/events/{event_id}/actions/{action}": {"event_id": str(event.pk), "action": "accept"},
         "/api/v1/regions/{code}": {"code": org.regions["village_b" if where == "a" else "township_2"].code},
@@ -160,6 +183,8 @@ PAGE_ROUTES = {
     "accounts:user_edit": ("get", "username"),
     "accounts:user_unlock": ("post", "username"),
     "accounts:revoke_token": ("post", "token_id"),
+    "event_attachments:file": ("get", "attachment_id"),
+    "event_attachments:thumbnail": ("get", "attachment_id"),
 }
 
 
@@ -181,6 +206,7 @@ def test_no_page_reaches_a_record_outside_the_jurisdiction(
         "org:unit": api_params["/api/v1/units/{code}"],
         "accounts:user": api_params["/api/v1/users/{username}"],
         "accounts:revoke": api_params["/api/v1/me/tokens/{token_id}"],
+        "event_attachments:": api_params["/api/v1/events/{event_id}/attachments/{attachment_id}/file"],
     }
     client = Client()
     client.force_login(org.user(where, role))

@@ -4,11 +4,13 @@ from jiceng.accounts.api import router as accounts_router
 from jiceng.audit.api import router as audit_router
 from jiceng.core.api import api
 from jiceng.events.api import router as events_router
+from jiceng.events.attachment_api import router as event_attachments_router
 from jiceng.org.api import router as org_router
 
 api.add_router("", accounts_router)
 api.add_router("", org_router)
 api.add_router("", audit_router)
 api.add_router("", events_router)
+api.add_router("", event_attachments_router)
 
 __all__ = ["api"]

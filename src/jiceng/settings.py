@@ -220,6 +220,13 @@ LOGGING = {
 }
 
 JICENG_HOLIDAY_DIR = os.environ.get("JICENG_HOLIDAY_DIR", "")
+
+# Event attachments: size limits per kind, and the pixel cap against decompression bombs.
+JICENG_MAX_PHOTO_MB = env_int("JICENG_MAX_PHOTO_MB", 10)
+JICENG_MAX_VOICE_MB = env_int("JICENG_MAX_VOICE_MB", 10)
+JICENG_MAX_VIDEO_MB = env_int("JICENG_MAX_VIDEO_MB", 50)
+JICENG_MAX_FILE_MB = env_int("JICENG_MAX_FILE_MB", 20)
+JICENG_MAX_PHOTO_PIXELS = env_int("JICENG_MAX_PHOTO_PIXELS", 50_000_000)
 NINJA_PAGINATION_MAX_LIMIT = 1000
 NINJA_PAGINATION_PER_PAGE = 50
 

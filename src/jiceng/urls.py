@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("jiceng.accounts.urls")),
     path("org/", include("jiceng.org.urls")),
     path("audit/", include("jiceng.audit.urls")),
+    path("events/", include("jiceng.events.attachment_urls")),
     path("", include("jiceng.web.urls")),
 ]
 

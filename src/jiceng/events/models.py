@@ -63,6 +63,7 @@ class Level(models.TextChoices):
 
 class Warning(models.TextChoices):  # noqa: A001 - the domain word
     NONE = "", _("On time")
+    # xgettext:no-python-format
     YELLOW = "yellow", _("Yellow: 80% of the time used")
     RED = "red", _("Red: overdue")
 
