@@ -14,6 +14,7 @@ from django.test import Client
 
 from jiceng.accounts.models import ApiToken, User, UserRole, hash_token
 from jiceng.accounts.roles import Role
+from jiceng.events.models import EventCategory, Platform
 from jiceng.org.models import Region, RegionLevel, Unit, UnitKind
 
 PASSWORD = "Test#Pass2026"
@@ -121,9 +122,12 @@ def build_org() -> Org:
     )
     for role in COUNTY_ROLES:
         org.users[("county", role)] = make_user(f"county_{role}", org.units["county_center"], role)
-    org.units["county_dept"] = Unit.objects.create(code="C-MZJ", name="测试县民政局",
-                                                   kind=UnitKind.COUNTY_DEPARTMENT, region=r["county"])
-    org.users[("county_dept", Role.HANDLER)] = make_user("dept_handler", org.units["county_dept"], Role.HANDLER)
+    org.units["county_dept"] = Unit.objects.create(
+        code="C-MZJ", name="测试县民政局", kind=UnitKind.COUNTY_DEPARTMENT, region=r["county"]
+    )
+    org.users[("county_dept", Role.HANDLER)] = make_user(
+        "dept_handler", org.units["county_dept"], Role.HANDLER
+    )
     # A neighbouring county, for county-level roles' "outside".
     r["county_2"] = Region.objects.create(code="330198", name="邻县", level=RegionLevel.COUNTY)
     r["township_2"] = Region.objects.create(
@@ -155,6 +159,41 @@ def _fresh_grid_index() -> None:
 @pytest.fixture
 def org(db: None) -> Org:
     return build_org()
+
+
+@pytest.fixture
+def categories(db: None) -> dict[str, EventCategory]:
+    city = EventCategory.objects.create(
+        code="03", name="市容环境", platform=Platform.LAW_ENFORCEMENT, standard="CJ/T 214"
+    )
+    dispute = EventCategory.objects.create(
+        code="D01", name="婚姻家庭纠纷", platform=Platform.SOCIAL_GOVERNANCE, standard="GB/T 31000-2015"
+    )
+    return {
+        "city": city,
+        "garbage": EventCategory.objects.create(
+            code="0301",
+            name="暴露垃圾",
+            parent=city,
+            platform=Platform.LAW_ENFORCEMENT,
+            handler_kind=UnitKind.DISPATCHED_AGENCY,
+            handle_days=3,
+        ),
+        "dispute": dispute,
+        "family": EventCategory.objects.create(
+            code="D0101",
+            name="家庭纠纷",
+            parent=dispute,
+            platform=Platform.SOCIAL_GOVERNANCE,
+            handle_days=5,
+            on_spot_needs_confirmation=False,
+            form_schema={
+                "type": "object",
+                "properties": {"parties": {"type": "integer", "minimum": 2}},
+                "required": ["parties"],
+            },
+        ),
+    }
 
 
 def token_for(user: User) -> str:

@@ -20,7 +20,7 @@ from jiceng.events.attachments import add_attachment
 from jiceng.events.models import Event
 from jiceng.events.workflow import TRANSITIONS
 from tests.conftest import COUNTY_ROLES, TOWNSHIP_ROLE_UNIT, Org, token_for
-from tests.events.conftest import IN_GRID_B, categories  # noqa: F401 - a fixture
+from tests.events.conftest import IN_GRID_B
 
 # Operations that do not address one record (lists, own account, creation): checked elsewhere.
 NOT_RECORD_SCOPED = {
