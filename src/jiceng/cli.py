@@ -2,7 +2,15 @@
 
 jiceng serve [--port 8000] [--workers 2]   serve with gunicorn (static files by whitenoise)
 jiceng demo                                migrate, load the demo county if empty, serve
+jiceng worker [celery worker options]      run background tasks (needs JICENG_CELERY_BROKER_URL)
+jiceng beat [celery beat options]          send the periodic tasks (deadline checks every 5 minutes)
 jiceng migrate | createadmin NAME | audit verify | any manage.py command
+
+Background work: with JICENG_CELERY_BROKER_URL unset (embedded mode) tasks run in the process that
+starts them and `jiceng beat` runs the periodic ones itself, so `serve` + `beat` is a whole platform.
+In production set JICENG_CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and run `jiceng worker`
+(as many as needed; JICENG_WORKER_CONCURRENCY processes each, default 2) and exactly one `jiceng beat`.
+Options after the verb go to celery and override the defaults (e.g. `jiceng worker -l debug -c 4`).
 """
 
 from __future__ import annotations
@@ -45,6 +53,57 @@ def serve(argv: list[str]) -> None:
     )
 
 
+def _celery(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    celery = os.path.join(os.path.dirname(sys.executable), "celery")
+    os.execv(celery, [celery, "-A", "jiceng", *argv])  # noqa: S606 - replaces this process, no shell
+
+
+def _embedded() -> bool:
+    from jiceng.celery_settings import TASKS_EMBEDDED
+
+    return TASKS_EMBEDDED
+
+
+def worker(argv: list[str]) -> None:
+    if _embedded():
+        print(
+            "jiceng worker: JICENG_CELERY_BROKER_URL is not set. In embedded mode tasks run in the process\n"
+            "that starts them and `jiceng beat` runs the periodic ones; set the broker URL (e.g.\n"
+            "redis://127.0.0.1:6379/0) for the web processes, workers and beat alike to use workers.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    concurrency = os.environ.get("JICENG_WORKER_CONCURRENCY", "2")
+    log_level = os.environ.get("JICENG_LOG_LEVEL", "INFO")
+    # Mingle and gossip only add broker chatter here: no remote control or worker-to-worker state is used.
+    _celery(
+        [
+            "worker",
+            "--loglevel",
+            log_level,
+            "--concurrency",
+            concurrency,
+            "--without-mingle",
+            "--without-gossip",
+            *argv,
+        ]
+    )
+
+
+def beat(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    from django.conf import settings
+
+    schedule = os.path.join(settings.VAR_DIR, "celerybeat-schedule")
+    if _embedded():
+        print(
+            "jiceng beat: embedded mode (no JICENG_CELERY_BROKER_URL): periodic tasks run in this process.",
+            file=sys.stderr,
+        )
+    _celery(["beat", "--loglevel", os.environ.get("JICENG_LOG_LEVEL", "INFO"), "--schedule", schedule, *argv])
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -53,6 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     command, rest = argv[0], argv[1:]
     if command == "serve":
         serve(rest)
+    elif command == "worker":
+        worker(rest)
+    elif command == "beat":
+        beat(rest)
     elif command == "demo":
         os.environ.setdefault("JICENG_DEMO", "1")
         _django(["migrate", "--no-input", "-v", "0"])

@@ -1,17 +1,26 @@
-"""Creating notifications: who hears of what happened to an event."""
+"""Creating notifications: who hears of what happened to an event.
+
+In-app notifications go to users; a reporter without an account (a hotline caller, say) hears of the
+result by SMS to the phone number they left. The SMS gateway is the class named by the
+JICENG_SMS_SENDER setting (default ``jiceng.notifications.sms.LoggingSmsSender``, which only logs);
+every message handed to it is kept as an SmsMessage row with the phone number masked.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from jiceng.accounts.roles import Role
 from jiceng.core.crypto import blind_index
+from jiceng.core.errors import NotFound
 from jiceng.core.validators import mask_phone
 from jiceng.notifications.models import Notification, SmsMessage
 from jiceng.notifications.sms import sender
@@ -20,7 +29,8 @@ if TYPE_CHECKING:
     from jiceng.accounts.models import User
     from jiceng.events.models import Event
 
-# Who is told about each action: the triage of the event's level, the lead/co units, the verifiers, the reporter.
+# Who is told about each action: the triage of the event's level, the lead/co units, the verifiers,
+# the reporter.
 AUDIENCE: dict[str, tuple[str, ...]] = {
     "reported": ("triage",),
     "escalate": ("triage",),
@@ -41,26 +51,32 @@ AUDIENCE: dict[str, tuple[str, ...]] = {
     "warning_yellow": ("units", "triage"),
     "warning_red": ("units", "triage"),
 }
+# Marked for translation; rendered in the platform's language when the notification is made.
 TITLES = {
-    "reported": "New event to accept",
-    "escalate": "Event escalated to you",
-    "send_down": "Event sent down to you",
-    "return": "Event returned",
-    "request_extension": "Extension requested",
-    "dispatch": "New event assigned to your unit",
-    "verify_fail": "Rework: the event is not fixed",
-    "reopen": "Event reopened",
-    "supervise": "Supervision notice",
-    "approve_extension": "Extension approved",
-    "deny_extension": "Extension denied",
-    "handle": "Event handled, to verify",
-    "sign": "Your report is being handled",
-    "verify_pass": "Your report is closed",
-    "reject": "Your report was not accepted",
-    "evaluate": "The reporter rated the result",
-    "warning_yellow": "Yellow warning: deadline near",
-    "warning_red": "Red warning: overdue",
+    "reported": gettext_noop("New event to accept"),
+    "escalate": gettext_noop("Event escalated to you"),
+    "send_down": gettext_noop("Event sent down to you"),
+    "return": gettext_noop("Event returned"),
+    "request_extension": gettext_noop("Extension requested"),
+    "dispatch": gettext_noop("New event assigned to your unit"),
+    "verify_fail": gettext_noop("Rework: the event is not fixed"),
+    "reopen": gettext_noop("Event reopened"),
+    "supervise": gettext_noop("Supervision notice"),
+    "approve_extension": gettext_noop("Extension approved"),
+    "deny_extension": gettext_noop("Extension denied"),
+    "handle": gettext_noop("Event handled, to verify"),
+    "sign": gettext_noop("Your report is being handled"),
+    "verify_pass": gettext_noop("Your report is closed"),
+    "reject": gettext_noop("Your report was not accepted"),
+    "evaluate": gettext_noop("The reporter rated the result"),
+    "warning_yellow": gettext_noop("Yellow warning: deadline near"),
+    "warning_red": gettext_noop("Red warning: overdue"),
 }
+# The reporter's wording where the others' would mislead them.
+REPORTER_TITLES = {"handle": gettext_noop("Your report has been handled and is being checked")}
+# A reporter without an account hears of the result by SMS.
+SMS_KINDS = frozenset({"verify_pass", "reject"})
+SMS_SIGNATURE = "【基层】"
 
 
 def _triage_users(event: Event) -> Q:
@@ -76,8 +92,12 @@ def _triage_users(event: Event) -> Q:
 
 
 def _unit_users(event: Event) -> Q:
-    unit_ids = [event.lead_unit_id, *event.co_units.values_list("unit_id", flat=True)]
-    return Q(unit_id__in=[u for u in unit_ids if u])
+    """The lead unit and the co-handling units (a subquery, so still one query)."""
+    from jiceng.events.models import EventCoUnit
+
+    co_units = EventCoUnit.objects.filter(event_id=event.pk).values("unit_id")
+    query = Q(unit_id__in=co_units)
+    return query | Q(unit_id=event.lead_unit_id) if event.lead_unit_id else query
 
 
 def _verifiers(event: Event) -> Q:
@@ -85,11 +105,9 @@ def _verifiers(event: Event) -> Q:
     return Q(roles__role=Role.GRID_WORKER, unit__region__code=village) | _triage_users(event)
 
 
-def recipients(event: Event, kind: str) -> list[User]:
-    from jiceng.accounts.models import User
-
+def _audience(event: Event, audiences: Iterable[str]) -> Q:
     query = Q(pk__in=[])
-    for who in AUDIENCE.get(kind, ()):
+    for who in audiences:
         if who == "triage":
             query |= _triage_users(event)
         elif who == "units":
@@ -98,7 +116,15 @@ def recipients(event: Event, kind: str) -> list[User]:
             query |= _verifiers(event)
         elif who == "reporter" and event.reporter_id:
             query |= Q(pk=event.reporter_id)
-    return list(User.objects.filter(query, is_active=True).distinct())
+    return query
+
+
+def recipients(event: Event, kind: str, audiences: Iterable[str] | None = None) -> list[User]:
+    """Everyone concerned by ``kind`` (or the given audiences), active accounts only, each once: one query."""
+    from jiceng.accounts.models import User
+
+    query = _audience(event, AUDIENCE.get(kind, ()) if audiences is None else audiences)
+    return list(User.objects.filter(query, is_active=True).distinct().order_by("pk"))
 
 
 def notify(users: Iterable[User], kind: str, title: str, body: str = "", event: Event | None = None) -> int:
@@ -108,28 +134,64 @@ def notify(users: Iterable[User], kind: str, title: str, body: str = "", event: 
 
 
 def send_sms(phone: str, text: str) -> SmsMessage:
-    ok, reply = sender().send(phone, text)
-    return SmsMessage.objects.create(phone_index=blind_index(phone), phone_masked=mask_phone(phone), text=text[:500],
-                                     sent_ok=ok, gateway_reply=str(reply)[:200])
+    """Hand one SMS to the gateway (JICENG_SMS_SENDER) and keep what it answered; the number is stored
+    masked and as a blind index only."""
+    try:
+        ok, reply = sender().send(phone, text)
+    except Exception as exc:  # a gateway failure must not undo the change that caused the message
+        ok, reply = False, f"{type(exc).__name__}: {exc}"
+    return SmsMessage.objects.create(
+        phone_index=blind_index(phone),
+        phone_masked=mask_phone(phone),
+        text=text[:500],
+        sent_ok=ok,
+        gateway_reply=str(reply)[:200],
+    )
+
+
+def _title(kind: str, event: Event, titles: dict[str, str] = TITLES) -> str:
+    # Stored text: in the platform's language, whoever's request caused it.
+    with translation.override(settings.LANGUAGE_CODE):
+        # Translators: a notification's title: what happened, then the event's title.
+        return gettext("%(what)s: %(title)s") % {"what": gettext(titles[kind]), "title": event.title}
 
 
 def notify_event(event_id: int, kind: str) -> int:
-    """Tell everyone concerned that ``kind`` happened to the event (run after the commit)."""
+    """Tell everyone concerned that ``kind`` happened to the event (run after the commit).
+
+    A reporter with an account gets the reporter's wording; one without, who left a phone number, gets
+    an SMS of the result (closed or not accepted), sent once the notifications are committed.
+    """
     from jiceng.events.models import Event
 
-    event = Event.objects.select_related("category").filter(pk=event_id).first()
+    event = Event.objects.filter(pk=event_id).first()
     if event is None or kind not in AUDIENCE:
         return 0
-    title = f"{_(TITLES[kind])}: {event.title}"
+    title = _title(kind, event)
+    audiences = AUDIENCE[kind]
+    own_wording = kind in REPORTER_TITLES and "reporter" in audiences and event.reporter_id is not None
+    # The reporter gets their own wording unless they are concerned anyway (a grid worker who verifies).
+    users = recipients(event, kind, [a for a in audiences if a != "reporter"] if own_wording else None)
+    reporter: list[User] = []
+    if own_wording and event.reporter_id not in {u.pk for u in users}:
+        reporter = recipients(event, kind, ["reporter"])
     with transaction.atomic():
-        count = notify(recipients(event, kind), kind, title, event.ref, event)
-        if "reporter" in AUDIENCE[kind] and event.reporter_phone and not event.reporter_id:
-            send_sms(event.reporter_phone, f"【基层】{title}（{event.ref}）")
+        count = notify(users, kind, title, event.ref, event)
+        if reporter:
+            count += notify(reporter, kind, _title(kind, event, REPORTER_TITLES), event.ref, event)
+        if kind in SMS_KINDS and event.reporter_phone and not event.reporter_id:
+            phone, text = event.reporter_phone, f"{SMS_SIGNATURE}{title}（{event.ref}）"
+            transaction.on_commit(lambda: send_sms(phone, text))
     return count
 
 
-def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+def mark_read(user: User, ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+    """Mark the user's notifications read: the given ones, or all. Another user's id (or one that does
+    not exist) answers NotFound and marks nothing. Returns how many changed."""
+    own = Notification.objects.filter(user=user)
     if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+        wanted = set(ids)
+        if own.filter(pk__in=wanted).count() != len(wanted):
+            raise NotFound()
+        own = own.filter(pk__in=wanted)
+    return own.filter(read_at__isnull=True).update(read_at=now or timezone.now())

@@ -11,7 +11,9 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=32)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
-    event = models.ForeignKey("events.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        "events.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 

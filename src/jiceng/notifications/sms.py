@@ -27,4 +27,4 @@ class LoggingSmsSender:
 
 @lru_cache(maxsize=1)
 def sender() -> SmsSender:
-    return import_string(settings.SMS_SENDER)()  # type: ignore[no-any-return]
+    return import_string(settings.SMS_SENDER)()
