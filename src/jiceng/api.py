@@ -5,6 +5,8 @@ from jiceng.audit.api import router as audit_router
 from jiceng.core.api import api
 from jiceng.events.api import router as events_router
 from jiceng.events.attachment_api import router as event_attachments_router
+from jiceng.events.category_api import router as event_categories_router
+from jiceng.notifications.api import router as notifications_router
 from jiceng.org.api import router as org_router
 
 api.add_router("", accounts_router)
@@ -12,5 +14,7 @@ api.add_router("", org_router)
 api.add_router("", audit_router)
 api.add_router("", events_router)
 api.add_router("", event_attachments_router)
+api.add_router("", event_categories_router)
+api.add_router("", notifications_router)
 
 __all__ = ["api"]

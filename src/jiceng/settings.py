@@ -232,3 +232,6 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # SMS: a dotted path to a class with send(phone, text) -> (ok, reply); the default only logs.
 SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "jiceng.notifications.sms.LoggingSmsSender")
+
+# Background work (Celery): embedded by default, a broker from JICENG_CELERY_BROKER_URL.
+from jiceng.celery_settings import *  # noqa: E402, F403

@@ -11,7 +11,10 @@ urlpatterns = [
     path("accounts/", include("jiceng.accounts.urls")),
     path("org/", include("jiceng.org.urls")),
     path("audit/", include("jiceng.audit.urls")),
+    path("events/categories/", include("jiceng.events.category_urls")),
     path("events/", include("jiceng.events.attachment_urls")),
+    path("events/", include("jiceng.events.urls")),
+    path("notifications/", include("jiceng.notifications.urls")),
     path("", include("jiceng.web.urls")),
 ]
 

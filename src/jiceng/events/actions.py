@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.roles import Role
 from jiceng.audit.actions import record
 from jiceng.core.coords import CoordSystem, to_wgs84
-from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, PermissionDenied, field_error
+from jiceng.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    field_error,
+)
 from jiceng.core.scope import get_in_scope, scoped
 from jiceng.core.validators import InvalidValue, parse_phone
 from jiceng.events import deadlines
@@ -35,7 +42,7 @@ from jiceng.events.models import (
 from jiceng.events.workflow import LEVEL_DOWN, LEVEL_UP, TRANSITIONS, Transition, can
 from jiceng.notifications.actions import notify_event
 from jiceng.org.locate import locate
-from jiceng.org.models import Region, RegionLevel, Unit
+from jiceng.org.models import Region, Unit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -71,15 +78,32 @@ ON_SPOT_ROLES = {Role.GRID_WORKER, Role.VILLAGE_CADRE}
 def _acting_user(actor: User | AnonymousUser | None) -> User:
     if actor is None or not actor.is_authenticated:
         raise NotAuthenticated()
-    return actor  # type: ignore[return-value]
+    return actor
 
 
-def _flow(event: Event, actor: User | None, action: str, from_state: str, to_state: str, *, comment: str = "",
-          data: dict[str, Any] | None = None, at: datetime | None = None) -> EventFlow:
+def _flow(
+    event: Event,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> EventFlow:
     return EventFlow.objects.create(
-        event=event, at=at or timezone.now(), actor=actor, actor_name=(actor.full_name or actor.username) if actor
-        else "", unit=actor.unit if actor else None, action=action, from_state=from_state, to_state=to_state,
-        level=event.level, comment=comment, data=data or {},
+        event=event,
+        at=at or timezone.now(),
+        actor=actor,
+        actor_name=(actor.full_name or actor.username) if actor else "",
+        unit=actor.unit if actor else None,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        level=event.level,
+        comment=comment,
+        data=data or {},
     )
 
 
@@ -115,13 +139,17 @@ def _check_form(category: EventCategory, form_data: dict[str, Any]) -> dict[str,
         jsonschema.validate(form_data, category.form_schema)
     except jsonschema.ValidationError as exc:
         name = ".".join(str(p) for p in exc.absolute_path) or "form_data"
-        raise InvalidInput(_("The extra fields are invalid: %(msg)s") % {"msg": exc.message},
-                           code="invalid_form_data", details={f"form_data.{name}": [exc.message]}) from exc
+        raise InvalidInput(
+            _("The extra fields are invalid: %(msg)s") % {"msg": exc.message},
+            code="invalid_form_data",
+            details={f"form_data.{name}": [exc.message]},
+        ) from exc
     return form_data
 
 
-def _place(user: User, lng: float | None, lat: float | None, coord_system: str,
-           region_code: str | None) -> tuple[Region, float | None, float | None]:
+def _place(
+    user: User, lng: float | None, lat: float | None, coord_system: str, region_code: str | None
+) -> tuple[Region, float | None, float | None]:
     wgs_lng = wgs_lat = None
     if (lng is None) != (lat is None):
         raise field_error("location", _("Give both longitude and latitude."), "invalid_location")
@@ -129,8 +157,9 @@ def _place(user: User, lng: float | None, lat: float | None, coord_system: str,
         if coord_system not in CoordSystem.__members__.values():
             raise field_error("coord_system", _("Unknown coordinate system."), "invalid_coord_system")
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise field_error("location", _("The location is not a valid longitude and latitude."),
-                              "invalid_location")
+            raise field_error(
+                "location", _("The location is not a valid longitude and latitude."), "invalid_location"
+            )
         wgs_lng, wgs_lat = to_wgs84(lng, lat, coord_system)
         found = locate(wgs_lng, wgs_lat)
         if found is not None:
@@ -142,8 +171,11 @@ def _place(user: User, lng: float | None, lat: float | None, coord_system: str,
         return region, wgs_lng, wgs_lat
     if user.unit is not None and wgs_lng is None:
         return user.unit.region, None, None
-    raise field_error("location", _("The location is outside every grid of this platform; give a region."),
-                      "location_outside")
+    raise field_error(
+        "location",
+        _("The location is outside every grid of this platform; give a region."),
+        "location_outside",
+    )
 
 
 def _level_for(region: Region) -> str:
@@ -196,7 +228,7 @@ def report_event(
             raise field_error("reporter_phone", exc.message, exc.code) from exc
     now = now or timezone.now()
     occurred_at = occurred_at or now
-    if occurred_at > now + timezone.timedelta(minutes=5):
+    if occurred_at > now + timedelta(minutes=5):
         raise field_error("occurred_at", _("The time of occurrence is in the future."), "invalid_time")
     if on_spot and not (user.has_role(*ON_SPOT_ROLES) and user.unit is not None):
         raise PermissionDenied(_("Only grid workers and village cadres handle events on the spot."))
@@ -209,22 +241,51 @@ def report_event(
     try:
         with transaction.atomic():
             event = Event(
-                title=title[:200], description=description, category=cat, urgency=urgency, source=source,
-                source_ref=source_ref, state=EventState.REPORTED, level=_level_for(region), region=region,
-                region_code=region.code, lng=wgs_lng, lat=wgs_lat, address=address[:200], occurred_at=occurred_at,
-                reported_at=now, reporter=user if source in (Source.RESIDENT, Source.GRID_WORKER) else None,
-                reporter_name="" if anonymous else reporter_name[:60], reporter_phone="" if anonymous
-                else reporter_phone, anonymous=anonymous, created_by=user, idempotency_key=idempotency_key,
-                form_data=form, on_spot=on_spot, stage_started_at=now,
+                title=title[:200],
+                description=description,
+                category=cat,
+                urgency=urgency,
+                source=source,
+                source_ref=source_ref,
+                state=EventState.REPORTED,
+                level=_level_for(region),
+                region=region,
+                region_code=region.code,
+                lng=wgs_lng,
+                lat=wgs_lat,
+                address=address[:200],
+                occurred_at=occurred_at,
+                reported_at=now,
+                reporter=user if source in (Source.RESIDENT, Source.GRID_WORKER) else None,
+                reporter_name="" if anonymous else reporter_name[:60],
+                reporter_phone="" if anonymous else reporter_phone,
+                anonymous=anonymous,
+                created_by=user,
+                idempotency_key=idempotency_key,
+                form_data=form,
+                on_spot=on_spot,
+                stage_started_at=now,
             )
             event.due_at = deadlines.stage_due(cat, urgency, EventState.REPORTED, now, None)
             event.save()
-            _flow(event, user, "report", "", EventState.REPORTED, comment=description[:500], at=now,
-                  data={"source": source, "source_ref": source_ref} if source_ref else {"source": source})
+            _flow(
+                event,
+                user,
+                "report",
+                "",
+                EventState.REPORTED,
+                comment=description[:500],
+                at=now,
+                data={"source": source, "source_ref": source_ref} if source_ref else {"source": source},
+            )
             if on_spot:
                 _close_on_spot(event, user, on_spot_result, now)
-            record("event.report", actor=user, obj=event, changes={"category": cat.code, "source": source,
-                                                                 "region": region.code, "on_spot": on_spot})
+            record(
+                "event.report",
+                actor=user,
+                obj=event,
+                changes={"category": cat.code, "source": source, "region": region.code, "on_spot": on_spot},
+            )
             transaction.on_commit(lambda: notify_event(event.pk, "reported"))
     except IntegrityError:
         existing = _existing(user, source, source_ref, idempotency_key)
@@ -262,8 +323,11 @@ Effects = dict[str, Any]
 
 
 def _require(transition: Transition, fields: dict[str, Any]) -> None:
-    missing = {name: [_("This field is required.")] for name in transition.required
-               if fields.get(name) in (None, "", [], ())}
+    missing = {
+        name: [_("This field is required.")]
+        for name in transition.required
+        if fields.get(name) in (None, "", [], ())
+    }
     if missing:
         raise InvalidInput(_("Some required fields are missing."), code="invalid_input", details=missing)
 
@@ -277,27 +341,47 @@ def _unit_in_scope(user: User, code: str, field: str) -> Unit:
 
 def _dispatch(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     lead = _unit_in_scope(user, f["lead_unit"], "lead_unit")
-    co = [_unit_in_scope(user, code, "co_units") for code in dict.fromkeys(f.get("co_units") or []) if code != lead.code]
+    co = [
+        _unit_in_scope(user, code, "co_units")
+        for code in dict.fromkeys(f.get("co_units") or [])
+        if code != lead.code
+    ]
     due_days = f.get("due_days")
     if due_days is not None and not 1 <= int(due_days) <= 90:
         raise field_error("due_days", _("Between 1 and 90 working days."), "invalid_due_days")
-    handle_due_at = (deadlines.default_calendar().add_workdays(now, int(due_days)) if due_days
-                     else deadlines.handle_due(event.category, event.urgency, now))
+    handle_due_at = (
+        deadlines.default_calendar().add_workdays(now, int(due_days))
+        if due_days
+        else deadlines.handle_due(event.category, event.urgency, now)
+    )
     EventCoUnit.objects.filter(event=event).delete()
     EventCoUnit.objects.bulk_create(EventCoUnit(event=event, unit=u) for u in co)
-    return {"lead_unit": lead, "handle_due_at": handle_due_at,
-            "_data": {"lead_unit": lead.code, "co_units": [u.code for u in co],
-                      "handle_due_at": handle_due_at.isoformat()}}
+    return {
+        "lead_unit": lead,
+        "handle_due_at": handle_due_at,
+        "_data": {
+            "lead_unit": lead.code,
+            "co_units": [u.code for u in co],
+            "handle_due_at": handle_due_at.isoformat(),
+        },
+    }
 
 
 def _escalate(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
-    return {"level": LEVEL_UP[Level(event.level)], "escalation_count": F("escalation_count") + 1, "lead_unit": None,
-            "_data": {"to_level": LEVEL_UP[Level(event.level)]}}
+    return {
+        "level": LEVEL_UP[Level(event.level)],
+        "escalation_count": F("escalation_count") + 1,
+        "lead_unit": None,
+        "_data": {"to_level": LEVEL_UP[Level(event.level)]},
+    }
 
 
 def _send_down(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
-    return {"level": LEVEL_DOWN[Level(event.level)], "lead_unit": None,
-            "_data": {"to_level": LEVEL_DOWN[Level(event.level)]}}
+    return {
+        "level": LEVEL_DOWN[Level(event.level)],
+        "lead_unit": None,
+        "_data": {"to_level": LEVEL_DOWN[Level(event.level)]},
+    }
 
 
 def _return(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -327,8 +411,11 @@ def _approve_extension(event: Event, user: User, now: datetime, f: dict[str, Any
     days = int((request.data if request else {}).get("extra_days", 1))
     base = max(event.handle_due_at or now, now)
     due = deadlines.default_calendar().add_workdays(base, days)
-    return {"handle_due_at": due, "extension_count": F("extension_count") + 1,
-            "_data": {"extra_days": days, "handle_due_at": due.isoformat()}}
+    return {
+        "handle_due_at": due,
+        "extension_count": F("extension_count") + 1,
+        "_data": {"extra_days": days, "handle_due_at": due.isoformat()},
+    }
 
 
 def _suspend(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -358,16 +445,27 @@ def _rework(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effec
 
 def _evaluate(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     if f["evaluation"] not in Evaluation.values:
-        raise field_error("evaluation", _("Choose satisfied, basically satisfied or dissatisfied."),
-                          "invalid_evaluation")
-    return {"evaluation": f["evaluation"], "evaluation_comment": (f.get("comment") or "")[:500],
-            "_data": {"evaluation": f["evaluation"]}}
+        raise field_error(
+            "evaluation", _("Choose satisfied, basically satisfied or dissatisfied."), "invalid_evaluation"
+        )
+    return {
+        "evaluation": f["evaluation"],
+        "evaluation_comment": (f.get("comment") or "")[:500],
+        "_data": {"evaluation": f["evaluation"]},
+    }
 
 
 def _reopen(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     due = deadlines.handle_due(event.category, event.urgency, now)
-    return {"reopen_count": F("reopen_count") + 1, "evaluation": "", "evaluation_comment": "", "closed_at": None,
-            "handled_at": None, "handle_due_at": due, "_data": {"previous_evaluation": event.evaluation}}
+    return {
+        "reopen_count": F("reopen_count") + 1,
+        "evaluation": "",
+        "evaluation_comment": "",
+        "closed_at": None,
+        "handled_at": None,
+        "handle_due_at": due,
+        "_data": {"previous_evaluation": event.evaluation},
+    }
 
 
 def _supervise(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -376,8 +474,9 @@ def _supervise(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Ef
 
 
 def _acknowledge(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
-    Supervision.objects.filter(event=event, acknowledged_at__isnull=True).update(acknowledged_at=now,
-                                                                                 acknowledged_by=user)
+    Supervision.objects.filter(event=event, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=user
+    )
     return {}
 
 
@@ -386,12 +485,27 @@ def _nothing(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effe
 
 
 EFFECTS: dict[str, Callable[[Event, User, datetime, dict[str, Any]], Effects]] = {
-    "accept": _nothing, "reject": _nothing, "merge": _merge, "dispatch": _dispatch, "escalate": _escalate,
-    "send_down": _send_down, "sign": _nothing, "return": _return, "progress": _nothing,
-    "request_extension": _request_extension, "approve_extension": _approve_extension,
-    "deny_extension": _nothing, "suspend": _suspend, "resume": _resume, "handle": _handle,
-    "verify_pass": _verify_pass, "verify_fail": _rework, "evaluate": _evaluate, "reopen": _reopen,
-    "supervise": _supervise, "acknowledge": _acknowledge,
+    "accept": _nothing,
+    "reject": _nothing,
+    "merge": _merge,
+    "dispatch": _dispatch,
+    "escalate": _escalate,
+    "send_down": _send_down,
+    "sign": _nothing,
+    "return": _return,
+    "progress": _nothing,
+    "request_extension": _request_extension,
+    "approve_extension": _approve_extension,
+    "deny_extension": _nothing,
+    "suspend": _suspend,
+    "resume": _resume,
+    "handle": _handle,
+    "verify_pass": _verify_pass,
+    "verify_fail": _rework,
+    "evaluate": _evaluate,
+    "reopen": _reopen,
+    "supervise": _supervise,
+    "acknowledge": _acknowledge,
 }
 STAGE_KEEPING = {"progress", "evaluate", "supervise", "acknowledge", "request_extension", "deny_extension"}
 
@@ -432,12 +546,20 @@ def perform(
             due = deadlines.stage_due(event.category, event.urgency, new_state, now, handle_due_at)
             changes.update(stage_started_at=now, due_at=due, warning=Warning.NONE)
         updated = Event.objects.filter(pk=event.pk, version=event.version, state=event.state).update(
-            version=F("version") + 1, updated_at=now, **changes)
+            version=F("version") + 1, updated_at=now, **changes
+        )
         if updated != 1:
             raise Conflict()
         _flow(event, user, action, event.state, new_state, comment=values["comment"], data=data, at=now)
-        record(f"event.{action}", actor=user, obj=event,
-               changes={"state": {"before": event.state, "after": new_state}, **({"data": data} if data else {})})
+        record(
+            f"event.{action}",
+            actor=user,
+            obj=event,
+            changes={
+                "state": {"before": event.state, "after": new_state},
+                **({"data": data} if data else {}),
+            },
+        )
         event_pk = event.pk
         transaction.on_commit(lambda: notify_event(event_pk, action))
     return Event.objects.select_related("category", "region", "lead_unit").get(pk=event.pk)

@@ -2,16 +2,24 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
-
-from django.utils.translation import gettext as _
 
 from jiceng.core.api import responses
 from jiceng.core.coords import CoordSystem
 from jiceng.core.errors import InvalidInput
 from jiceng.events import actions, queries
-from jiceng.events.models import Event, EventCategory, EventFlow, Evaluation, EventState, Level, Source, Urgency
+from jiceng.events.models import (
+    Evaluation,
+    Event,
+    EventCategory,
+    EventFlow,
+    EventState,
+    Level,
+    Source,
+    Urgency,
+)
 from jiceng.events.workflow import TRANSITIONS, available_actions
 
 router = Router(tags=["events"])
@@ -188,8 +196,11 @@ class EventFilterIn(Schema):
     until: datetime | None = None
     overdue: bool | None = None
     q: str = Field("", max_length=50)
-    worklist: str = Field("", description="to_accept, to_dispatch, returned, escalated, warnings, extensions, "
-                          "to_verify, to_sign, handling, due_soon, my_reports, grid_to_verify")
+    worklist: str = Field(
+        "",
+        description="to_accept, to_dispatch, returned, escalated, warnings, extensions, "
+        "to_verify, to_sign, handling, due_soon, my_reports, grid_to_verify",
+    )
     after: int | None = Field(None, description="Keyset: events with a smaller id than this")
     limit: int = Field(50, ge=1, le=200)
 
@@ -205,19 +216,16 @@ class ActionIn(Schema):
     merge_into: int | None = None
 
 
-@router.get("/event-categories", response=responses(list[CategoryOut]), summary="The event category tree")
-def list_categories(request: HttpRequest) -> Any:
-    cats = list(queries.categories())
-    parents = {c.parent_id for c in cats if c.parent_id}
-    for c in cats:
-        c.has_children = c.pk in parents  # type: ignore[attr-defined]
-    return cats
-
-
-@router.post("/events", response=responses(EventDetailOut, 201) | {200: EventDetailOut},
-             summary="Report an event (honours Idempotency-Key)")
-def create_event(request: HttpRequest, payload: EventIn,
-                 idempotency_key: str = Header("", alias="Idempotency-Key", max_length=64)) -> Any:
+@router.post(
+    "/events",
+    response=responses(EventDetailOut, 201) | {200: EventDetailOut},
+    summary="Report an event (honours Idempotency-Key)",
+)
+def create_event(
+    request: HttpRequest,
+    payload: EventIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key", max_length=64),
+) -> Any:
     event, created = actions.report_event(request.user, idempotency_key=idempotency_key, **payload.dict())
     return Status(201 if created else 200, queries.event(request.user, event.pk))
 
@@ -227,9 +235,19 @@ def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> Any:
     if filters.worklist:
         qs = queries.worklist(request.user, filters.worklist).order_by("-id")  # type: ignore[arg-type]
     else:
-        qs = queries.search(request.user, queries.EventFilter(
-            state=filters.state, category=filters.category, source=filters.source or "", region=filters.region,
-            since=filters.since, until=filters.until, overdue=filters.overdue, q=filters.q)).order_by("-id")
+        qs = queries.search(
+            request.user,
+            queries.EventFilter(
+                state=filters.state,
+                category=filters.category,
+                source=filters.source or "",
+                region=filters.region,
+                since=filters.since,
+                until=filters.until,
+                overdue=filters.overdue,
+                q=filters.q,
+            ),
+        ).order_by("-id")
     if filters.after is not None:
         qs = qs.filter(pk__lt=filters.after)
     items = list(qs[: filters.limit + 1])
@@ -243,14 +261,16 @@ def get_event(request: HttpRequest, event_id: int) -> Any:
     return queries.event(request.user, event_id)
 
 
-
-
-@router.post("/events/{event_id}/actions/{action}", response=responses(EventDetailOut),
-             summary="Take a workflow action")
+@router.post(
+    "/events/{event_id}/actions/{action}",
+    response=responses(EventDetailOut),
+    summary="Take a workflow action",
+)
 def take_action(request: HttpRequest, event_id: int, action: str, payload: ActionIn) -> Any:
     if action not in TRANSITIONS:
         raise InvalidInput(_("Unknown action."), code="unknown_action")
     data = {k: v for k, v in payload.dict().items() if v is not None and k not in ("version", "comment")}
-    event = actions.perform(request.user, event_id, action, version=payload.version, comment=payload.comment,
-                            **data)
+    event = actions.perform(
+        request.user, event_id, action, version=payload.version, comment=payload.comment, **data
+    )
     return event

@@ -61,4 +61,3 @@ def warning_for(stage_started_at: datetime | None, due_at: datetime | None, now:
     if total <= 0:
         return Warning.RED if now >= due_at else Warning.NONE
     return Warning.YELLOW if used / total >= YELLOW_AT else Warning.NONE
-

@@ -61,7 +61,7 @@ class Level(models.TextChoices):
     HUB = "hub", _("Collaboration platform")
 
 
-class Warning(models.TextChoices):  # noqa: A001 - the domain word
+class Warning(models.TextChoices):
     NONE = "", _("On time")
     # xgettext:no-python-format
     YELLOW = "yellow", _("Yellow: 80% of the time used")
@@ -80,12 +80,18 @@ class EventCategory(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=60)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent category"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     platform = models.CharField(_("platform"), max_length=24, choices=Platform.choices)
     standard = models.CharField(_("standard"), max_length=40, blank=True, help_text=_("e.g. GB/T 31000-2015"))
-    handler_kind = models.CharField(_("usual handling unit"), max_length=32, choices=UnitKind.choices, blank=True)
+    handler_kind = models.CharField(
+        _("usual handling unit"), max_length=32, choices=UnitKind.choices, blank=True
+    )
     handler_hint = models.CharField(_("usual handling unit (name)"), max_length=60, blank=True)
     urgencies = models.JSONField(_("urgency levels allowed"), default=list, blank=True)
     # Time allowed per stage; working hours for the short stages, working days for handling.
@@ -95,8 +101,9 @@ class EventCategory(models.Model):
     handle_days = models.PositiveSmallIntegerField(_("working days to handle"), default=5)
     verify_days = models.PositiveSmallIntegerField(_("working days to verify"), default=2)
     form_schema = models.JSONField(_("extra fields (JSON Schema)"), default=dict, blank=True)
-    on_spot_needs_confirmation = models.BooleanField(_("on-spot handling needs the dispatcher's confirmation"),
-                                                     default=True)
+    on_spot_needs_confirmation = models.BooleanField(
+        _("on-spot handling needs the dispatcher's confirmation"), default=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
@@ -121,7 +128,9 @@ class EventQuerySet(models.QuerySet["Event"]):
         visible = Q(region_code__startswith=prefix)
         unit_id = getattr(user, "unit_id", None)
         if unit_id:
-            visible |= Q(lead_unit_id=unit_id) | Q(pk__in=EventCoUnit.objects.filter(unit_id=unit_id).values("event_id"))
+            visible |= Q(lead_unit_id=unit_id) | Q(
+                pk__in=EventCoUnit.objects.filter(unit_id=unit_id).values("event_id")
+            )
         return self.filter(visible)
 
 
@@ -133,9 +142,12 @@ class Event(models.Model):
     category = models.ForeignKey(EventCategory, verbose_name=_("category"), on_delete=models.PROTECT)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
-    source_ref = models.CharField(_("source reference"), max_length=64, blank=True,
-                                  help_text=_("e.g. the 12345 work order number"))
-    state = models.CharField(_("state"), max_length=20, choices=EventState.choices, default=EventState.REPORTED)
+    source_ref = models.CharField(
+        _("source reference"), max_length=64, blank=True, help_text=_("e.g. the 12345 work order number")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=EventState.choices, default=EventState.REPORTED
+    )
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.TOWNSHIP)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
     region_code = models.CharField(max_length=18, db_index=True)
@@ -144,8 +156,14 @@ class Event(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     reported_at = models.DateTimeField(_("reported at"), db_index=True)
-    reporter = models.ForeignKey("accounts.User", verbose_name=_("reporter"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="reported_events")
+    reporter = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reported_events",
+    )
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
     reporter_phone = EncryptedTextField(_("reporter phone"), blank=True, default="")
     anonymous = models.BooleanField(_("anonymous"), default=False)
@@ -154,8 +172,9 @@ class Event(models.Model):
     form_data = models.JSONField(_("extra fields"), default=dict, blank=True)
     on_spot = models.BooleanField(_("handled on the spot"), default=False)
 
-    lead_unit = models.ForeignKey(Unit, verbose_name=_("lead unit"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("lead unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     stage_started_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("stage due"), null=True, blank=True, db_index=True)
     handle_due_at = models.DateTimeField(_("handling due"), null=True, blank=True)
@@ -171,7 +190,9 @@ class Event(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
     evaluation_comment = models.CharField(_("evaluation comment"), max_length=500, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -188,10 +209,14 @@ class Event(models.Model):
             models.Index(fields=["category", "reported_at"], name="event_category_time"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["source", "source_ref"], condition=~Q(source_ref=""),
-                                    name="event_unique_source_ref"),
-            models.UniqueConstraint(fields=["created_by", "idempotency_key"], condition=~Q(idempotency_key=""),
-                                    name="event_unique_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["source", "source_ref"], condition=~Q(source_ref=""), name="event_unique_source_ref"
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="event_unique_idempotency_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,7 +250,9 @@ class EventFlow(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="flows")
     at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_name = models.CharField(max_length=60, blank=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=24)
@@ -253,8 +280,9 @@ class Supervision(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.message[:20]}"

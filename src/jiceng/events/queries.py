@@ -29,8 +29,9 @@ def events(user: User | AnonymousUser) -> QuerySet[Event]:
 
 
 def event(user: User | AnonymousUser, event_id: int) -> Event:
-    return get_in_scope(Event.objects.select_related("category", "region", "lead_unit", "merged_into"), user,
-                        pk=event_id)
+    return get_in_scope(
+        Event.objects.select_related("category", "region", "lead_unit", "merged_into"), user, pk=event_id
+    )
 
 
 def timeline(event: Event) -> QuerySet[EventFlow]:
@@ -77,8 +78,12 @@ def search(user: User | AnonymousUser, f: EventFilter) -> QuerySet[Event]:
     if f.lead_unit:
         qs = qs.filter(lead_unit__code=f.lead_unit)
     if f.q:
-        qs = qs.filter(Q(title__contains=f.q) | Q(description__contains=f.q) | Q(address__contains=f.q)
-                       | Q(source_ref=f.q))
+        qs = qs.filter(
+            Q(title__contains=f.q)
+            | Q(description__contains=f.q)
+            | Q(address__contains=f.q)
+            | Q(source_ref=f.q)
+        )
     return qs
 
 
@@ -115,8 +120,9 @@ def worklist(user: User, name: str) -> QuerySet[Event]:
         if name == "returned":
             return qs.filter(state=EventState.PENDING_DISPATCH, return_count__gt=0).order_by("due_at", "id")
         if name == "escalated":
-            return qs.filter(state__in=[EventState.REPORTED, EventState.PENDING_DISPATCH],
-                             escalation_count__gt=0).order_by("due_at", "id")
+            return qs.filter(
+                state__in=[EventState.REPORTED, EventState.PENDING_DISPATCH], escalation_count__gt=0
+            ).order_by("due_at", "id")
         return scoped(base, user).filter(state__in=OPEN_STATES).exclude(warning="").order_by("due_at", "id")
     if name in ("to_sign", "handling", "due_soon"):
         if user.unit_id is None:
@@ -125,8 +131,9 @@ def worklist(user: User, name: str) -> QuerySet[Event]:
         if name == "to_sign":
             return mine.filter(state=EventState.DISPATCHED).order_by("due_at", "id")
         if name == "handling":
-            return mine.filter(state__in=[EventState.HANDLING, EventState.EXTENSION_PENDING,
-                                          EventState.SUSPENDED]).order_by("due_at", "id")
+            return mine.filter(
+                state__in=[EventState.HANDLING, EventState.EXTENSION_PENDING, EventState.SUSPENDED]
+            ).order_by("due_at", "id")
         soon = timezone.now() + timedelta(days=2)
         return mine.filter(state__in=OPEN_STATES, due_at__lte=soon).order_by("due_at", "id")
     if name == "my_reports":
@@ -138,14 +145,23 @@ def worklist(user: User, name: str) -> QuerySet[Event]:
     return base.none()
 
 
-def nearby_duplicates(user: User | AnonymousUser, category_code: str, lng: float, lat: float,
-                      exclude_id: int | None = None, now: datetime | None = None) -> list[Event]:
+def nearby_duplicates(
+    user: User | AnonymousUser,
+    category_code: str,
+    lng: float,
+    lat: float,
+    exclude_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Event]:
     """Open events of the same category within 100 m and 7 days: candidates to merge."""
     now = now or timezone.now()
     box = DUPLICATE_RADIUS_M / 111_000 * 1.5
     qs = events(user).filter(
-        category__code=category_code, state__in=OPEN_STATES, reported_at__gte=now - timedelta(days=DUPLICATE_DAYS),
-        lng__range=(lng - box * 1.3, lng + box * 1.3), lat__range=(lat - box, lat + box),
+        category__code=category_code,
+        state__in=OPEN_STATES,
+        reported_at__gte=now - timedelta(days=DUPLICATE_DAYS),
+        lng__range=(lng - box * 1.3, lng + box * 1.3),
+        lat__range=(lat - box, lat + box),
     )
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)

@@ -6,6 +6,7 @@ fields the action requires. ``available_actions`` answers "what may this user do
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,16 @@ if TYPE_CHECKING:
     from jiceng.events.models import Event
 
 # Who triages (accepts, dispatches, escalates …) at each level, and the region level of their unit.
-TRIAGE_ROLE = {Level.VILLAGE: Role.VILLAGE_CADRE, Level.TOWNSHIP: Role.DISPATCHER, Level.COUNTY: Role.COUNTY_CENTER}
-LEVEL_REGION = {Level.VILLAGE: RegionLevel.VILLAGE, Level.TOWNSHIP: RegionLevel.TOWNSHIP,
-                Level.COUNTY: RegionLevel.COUNTY}
+TRIAGE_ROLE = {
+    Level.VILLAGE: Role.VILLAGE_CADRE,
+    Level.TOWNSHIP: Role.DISPATCHER,
+    Level.COUNTY: Role.COUNTY_CENTER,
+}
+LEVEL_REGION = {
+    Level.VILLAGE: RegionLevel.VILLAGE,
+    Level.TOWNSHIP: RegionLevel.TOWNSHIP,
+    Level.COUNTY: RegionLevel.COUNTY,
+}
 LEVEL_UP = {Level.VILLAGE: Level.TOWNSHIP, Level.TOWNSHIP: Level.COUNTY}
 LEVEL_DOWN = {Level.COUNTY: Level.TOWNSHIP, Level.TOWNSHIP: Level.VILLAGE}
 
@@ -53,45 +61,136 @@ class Transition:
     danger: bool = False  # shown apart in the UI (reject, return …)
 
 
-def _t(action: str, sources: set[str], target: str | None, roles: set[str] | frozenset[str], relation: str,
-       label: str | Promise, required: tuple[str, ...] = (), danger: bool = False) -> Transition:
+def _t(
+    action: str,
+    sources: Iterable[str],
+    target: str | None,
+    roles: set[str] | frozenset[str],
+    relation: str,
+    label: str | Promise,
+    required: tuple[str, ...] = (),
+    danger: bool = False,
+) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(roles), relation, label, required, danger)
 
 
 OPEN_TRIAGE = {S.REPORTED, S.PENDING_DISPATCH}
 IN_HANDLING = {S.HANDLING, S.EXTENSION_PENDING, S.SUSPENDED}
-ALL_OPEN = {S.REPORTED, S.PENDING_DISPATCH, S.DISPATCHED, S.HANDLING, S.EXTENSION_PENDING, S.SUSPENDED, S.HANDLED}
+ALL_OPEN = {
+    S.REPORTED,
+    S.PENDING_DISPATCH,
+    S.DISPATCHED,
+    S.HANDLING,
+    S.EXTENSION_PENDING,
+    S.SUSPENDED,
+    S.HANDLED,
+}
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
         _t("accept", {S.REPORTED}, S.PENDING_DISPATCH, TRIAGE_ROLES, TRIAGE, _("Accept")),
         _t("reject", {S.REPORTED}, S.REJECTED, TRIAGE_ROLES, TRIAGE, _("Reject"), ("comment",), danger=True),
-        _t("merge", {S.REPORTED, S.PENDING_DISPATCH}, S.MERGED, TRIAGE_ROLES, TRIAGE, _("Merge into another"),
-           ("merge_into",), danger=True),
-        _t("dispatch", {S.PENDING_DISPATCH}, S.DISPATCHED, TRIAGE_ROLES, TRIAGE, _("Dispatch"), ("lead_unit",)),
+        _t(
+            "merge",
+            {S.REPORTED, S.PENDING_DISPATCH},
+            S.MERGED,
+            TRIAGE_ROLES,
+            TRIAGE,
+            _("Merge into another"),
+            ("merge_into",),
+            danger=True,
+        ),
+        _t(
+            "dispatch",
+            {S.PENDING_DISPATCH},
+            S.DISPATCHED,
+            TRIAGE_ROLES,
+            TRIAGE,
+            _("Dispatch"),
+            ("lead_unit",),
+        ),
         _t("escalate", OPEN_TRIAGE, S.PENDING_DISPATCH, TRIAGE_ROLES, TRIAGE, _("Escalate"), ("comment",)),
         _t("send_down", OPEN_TRIAGE, S.PENDING_DISPATCH, TRIAGE_ROLES, TRIAGE, _("Send down")),
         _t("sign", {S.DISPATCHED}, S.HANDLING, HANDLER_ROLES, LEAD, _("Sign for")),
-        _t("return", {S.DISPATCHED}, S.PENDING_DISPATCH, HANDLER_ROLES, LEAD, _("Return"), ("comment",),
-           danger=True),
-        _t("progress", {S.HANDLING, S.EXTENSION_PENDING}, None, HANDLER_ROLES, PARTICIPANT, _("Add progress"),
-           ("comment",)),
-        _t("request_extension", {S.HANDLING}, S.EXTENSION_PENDING, HANDLER_ROLES, LEAD, _("Request extension"),
-           ("comment", "extra_days")),
-        _t("approve_extension", {S.EXTENSION_PENDING}, S.HANDLING, TRIAGE_ROLES, TRIAGE, _("Approve extension")),
-        _t("deny_extension", {S.EXTENSION_PENDING}, S.HANDLING, TRIAGE_ROLES, TRIAGE, _("Deny extension"),
-           ("comment",), danger=True),
+        _t(
+            "return",
+            {S.DISPATCHED},
+            S.PENDING_DISPATCH,
+            HANDLER_ROLES,
+            LEAD,
+            _("Return"),
+            ("comment",),
+            danger=True,
+        ),
+        _t(
+            "progress",
+            {S.HANDLING, S.EXTENSION_PENDING},
+            None,
+            HANDLER_ROLES,
+            PARTICIPANT,
+            _("Add progress"),
+            ("comment",),
+        ),
+        _t(
+            "request_extension",
+            {S.HANDLING},
+            S.EXTENSION_PENDING,
+            HANDLER_ROLES,
+            LEAD,
+            _("Request extension"),
+            ("comment", "extra_days"),
+        ),
+        _t(
+            "approve_extension",
+            {S.EXTENSION_PENDING},
+            S.HANDLING,
+            TRIAGE_ROLES,
+            TRIAGE,
+            _("Approve extension"),
+        ),
+        _t(
+            "deny_extension",
+            {S.EXTENSION_PENDING},
+            S.HANDLING,
+            TRIAGE_ROLES,
+            TRIAGE,
+            _("Deny extension"),
+            ("comment",),
+            danger=True,
+        ),
         _t("suspend", {S.HANDLING}, S.SUSPENDED, HANDLER_ROLES, LEAD, _("Suspend"), ("comment",)),
         _t("resume", {S.SUSPENDED}, S.HANDLING, HANDLER_ROLES, LEAD, _("Resume")),
         _t("handle", {S.HANDLING}, S.HANDLED, HANDLER_ROLES, LEAD, _("Report handled"), ("comment",)),
-        _t("verify_pass", {S.HANDLED}, S.CLOSED, {Role.GRID_WORKER, *TRIAGE_ROLES}, VERIFIER, _("Verified: close")),
-        _t("verify_fail", {S.HANDLED}, S.HANDLING, {Role.GRID_WORKER, *TRIAGE_ROLES}, VERIFIER,
-           _("Not fixed: rework"), ("comment",), danger=True),
+        _t(
+            "verify_pass",
+            {S.HANDLED},
+            S.CLOSED,
+            {Role.GRID_WORKER, *TRIAGE_ROLES},
+            VERIFIER,
+            _("Verified: close"),
+        ),
+        _t(
+            "verify_fail",
+            {S.HANDLED},
+            S.HANDLING,
+            {Role.GRID_WORKER, *TRIAGE_ROLES},
+            VERIFIER,
+            _("Not fixed: rework"),
+            ("comment",),
+            danger=True,
+        ),
         _t("evaluate", {S.CLOSED}, None, set(Role), REPORTER, _("Rate the result"), ("evaluation",)),
         _t("reopen", {S.CLOSED}, S.HANDLING, TRIAGE_ROLES, TRIAGE, _("Reopen"), ("comment",), danger=True),
-        _t("supervise", ALL_OPEN, None, {Role.LEADER, Role.DISPATCHER, Role.COUNTY_CENTER}, SUPERVISOR,
-           _("Supervise"), ("comment",)),
+        _t(
+            "supervise",
+            ALL_OPEN,
+            None,
+            {Role.LEADER, Role.DISPATCHER, Role.COUNTY_CENTER},
+            SUPERVISOR,
+            _("Supervise"),
+            ("comment",),
+        ),
         _t("acknowledge", ALL_OPEN, None, HANDLER_ROLES, LEAD, _("Acknowledge supervision")),
     ]
 }
@@ -136,7 +235,9 @@ def extra_condition(event: Event, action: str) -> bool:
     if action == "escalate":
         return event.level in LEVEL_UP
     if action == "send_down":
-        return event.level in LEVEL_DOWN and len(event.region_code) >= (12 if event.level == Level.TOWNSHIP else 9)
+        return event.level in LEVEL_DOWN and len(event.region_code) >= (
+            12 if event.level == Level.TOWNSHIP else 9
+        )
     if action == "evaluate":
         return not event.evaluation
     if action == "reopen":
@@ -148,7 +249,12 @@ def extra_condition(event: Event, action: str) -> bool:
 
 def can(user: Any, event: Event, action: str) -> bool:
     transition = TRANSITIONS.get(action)
-    if transition is None or user is None or not user.is_authenticated or event.state not in transition.sources:
+    if (
+        transition is None
+        or user is None
+        or not user.is_authenticated
+        or event.state not in transition.sources
+    ):
         return False
     if not (user.is_superuser or transition.roles & user.role_codes):
         return False

@@ -17,7 +17,13 @@ from shapely.geometry import Point, shape
 from jiceng.org.models import Region, RegionLevel
 
 # Finest first: a point gets the smallest region that contains it.
-LEVELS = [RegionLevel.MICROGRID, RegionLevel.GRID, RegionLevel.VILLAGE, RegionLevel.TOWNSHIP, RegionLevel.COUNTY]
+LEVELS = [
+    RegionLevel.MICROGRID,
+    RegionLevel.GRID,
+    RegionLevel.VILLAGE,
+    RegionLevel.TOWNSHIP,
+    RegionLevel.COUNTY,
+]
 RECHECK_SECONDS = 5.0
 
 
@@ -40,8 +46,11 @@ def _stamp() -> tuple[int, object]:
 def _build(stamp: tuple[int, object]) -> _Index:
     trees: dict[str, tuple[shapely.STRtree, list[int]]] = {}
     for level in LEVELS:
-        rows = list(Region.objects.filter(level=level, boundary__isnull=False, is_active=True)
-                    .values_list("id", "boundary"))
+        rows = list(
+            Region.objects.filter(level=level, boundary__isnull=False, is_active=True).values_list(
+                "id", "boundary"
+            )
+        )
         if rows:
             trees[level] = (shapely.STRtree([shape(b) for _id, b in rows]), [i for i, _b in rows])
     return _Index(stamp, trees, time.monotonic())

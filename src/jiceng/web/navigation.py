@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.accounts.roles import Role
+from jiceng.accounts.roles import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,20 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "web:home", icon="home"),
+    NavItem(
+        _("Workbench"),
+        "events:workbench",
+        frozenset({Role.DISPATCHER, Role.COUNTY_CENTER, Role.VILLAGE_CADRE, Role.HANDLER, Role.GRID_WORKER}),
+        icon="inbox",
+    ),
+    NavItem(
+        _("Grid work"), "events:mobile_home", frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE}), icon="phone"
+    ),
+    NavItem(_("Event search"), "events:search", frozenset(STAFF_ROLES), icon="search"),
     NavItem(_("Regions"), "org:region_list", icon="map"),
     NavItem(_("Units"), "org:unit_list", icon="building"),
     NavItem(_("Users"), "accounts:user_list", frozenset({Role.ADMIN, Role.LEADER}), icon="users"),
+    NavItem(_("Event categories"), "event_categories:list", frozenset({Role.ADMIN}), icon="tags"),
     NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.ADMIN}), icon="shield"),
 ]
 
