@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 
 from jiceng.core.errors import DomainError, InvalidInput
 from jiceng.events.actions import perform, report_event
-from jiceng.events.models import Event, EventState
+from jiceng.events.models import Event, EventFlow, EventState
 from jiceng.events.workflow import HANDLER_ROLES, TRANSITIONS, can
 from tests.conftest import Org
 from tests.events.conftest import IN_GRID_A, IN_GRID_B
@@ -131,11 +131,12 @@ def test_random_action_sequences_respect_the_table(org: Org, categories: Any) ->
         machine,
         settings=settings(
             max_examples=15,
+            derandomize=True,
             stateful_step_count=60,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-    reached.update(Event.objects.values_list("state", flat=True))
+    reached.update(EventFlow.objects.values_list("to_state", flat=True))  # every state passed through
     # The random walks get past the first steps (not only reported/rejected events).
     assert {"handling", "handled", "closed"} <= reached, reached

@@ -25,7 +25,7 @@ from jiceng.core.errors import (
 )
 from jiceng.core.scope import get_in_scope, scoped
 from jiceng.core.validators import InvalidValue, parse_phone
-from jiceng.events import deadlines
+from jiceng.events import deadlines, tasks
 from jiceng.events.models import (
     Evaluation,
     Event,
@@ -40,7 +40,6 @@ from jiceng.events.models import (
     Warning,
 )
 from jiceng.events.workflow import LEVEL_DOWN, LEVEL_UP, TRANSITIONS, Transition, can
-from jiceng.notifications.actions import notify_event
 from jiceng.org.locate import locate
 from jiceng.org.models import Region, Unit
 
@@ -132,11 +131,22 @@ def _leaf_category(code: str) -> EventCategory:
     return category
 
 
+_validators: dict[tuple[int, int], Any] = {}
+
+
+def _validator(category_id: int, version: int, schema: dict[str, Any]) -> Any:
+    """A compiled validator per category version: checking the schema itself every time costs 0.4 ms."""
+    key = (category_id, version)
+    if key not in _validators:
+        _validators[key] = jsonschema.validators.validator_for(schema)(schema)
+    return _validators[key]
+
+
 def _check_form(category: EventCategory, form_data: dict[str, Any]) -> dict[str, Any]:
     if not category.form_schema:
         return {}
     try:
-        jsonschema.validate(form_data, category.form_schema)
+        _validator(category.pk, category.version, category.form_schema).validate(form_data)
     except jsonschema.ValidationError as exc:
         name = ".".join(str(p) for p in exc.absolute_path) or "form_data"
         raise InvalidInput(
@@ -286,7 +296,7 @@ def report_event(
                 obj=event,
                 changes={"category": cat.code, "source": source, "region": region.code, "on_spot": on_spot},
             )
-            transaction.on_commit(lambda: notify_event(event.pk, "reported"))
+            transaction.on_commit(lambda: tasks.notify.delay(event.pk, "reported"))
     except IntegrityError:
         existing = _existing(user, source, source_ref, idempotency_key)
         if existing is None:
@@ -561,7 +571,7 @@ def perform(
             },
         )
         event_pk = event.pk
-        transaction.on_commit(lambda: notify_event(event_pk, action))
+        transaction.on_commit(lambda: tasks.notify.delay(event_pk, action))
     return Event.objects.select_related("category", "region", "lead_unit").get(pk=event.pk)
 
 

@@ -122,10 +122,13 @@ class EventQuerySet(models.QuerySet["Event"]):
         """Events in the user's jurisdiction, or sent to the user's unit (as lead or co-handler)."""
         prefix = jurisdiction_prefix(user)
         if prefix is None:
+            # Residents have no jurisdiction but see what they reported themselves.
+            if user is not None and user.is_authenticated and user.is_active:
+                return self.filter(Q(reporter_id=user.pk) | Q(created_by_id=user.pk))
             return self.none()
         if prefix == EVERYTHING:
             return self
-        visible = Q(region_code__startswith=prefix)
+        visible = Q(region_code__startswith=prefix) | Q(reporter_id=user.pk) | Q(created_by_id=user.pk)
         unit_id = getattr(user, "unit_id", None)
         if unit_id:
             visible |= Q(lead_unit_id=unit_id) | Q(
@@ -204,7 +207,12 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["state", "level", "region_code"], name="event_worklist"),
+            # Pattern ops so "region_code LIKE 'prefix%'" can use it on PostgreSQL whatever the collation.
+            models.Index(
+                fields=["state", "level", "region_code"],
+                name="event_worklist",
+                opclasses=["varchar_pattern_ops"] * 3,
+            ),
             models.Index(fields=["lead_unit", "state"], name="event_lead_unit"),
             models.Index(fields=["category", "reported_at"], name="event_category_time"),
         ]

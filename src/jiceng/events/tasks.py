@@ -126,3 +126,9 @@ def check_deadlines(now: datetime | str | None = None) -> dict[str, int]:
     if counts["yellow"] or counts["red"]:
         logger.info("deadline check: %(checked)s open events, %(yellow)s yellow, %(red)s red", counts)
     return counts
+
+
+@shared_task(name="jiceng.events.tasks.notify", acks_late=True)
+def notify(event_id: int, kind: str) -> int:
+    """Notifications after a workflow step, off the request path when a broker is configured."""
+    return notify_event(event_id, kind)
