@@ -8,6 +8,7 @@
 #   make assets     npm ci and copy the front-end files into static/vendor/
 #   make messages   makemessages (zh_Hans, en) and compilemessages (needs gettext)
 #   make serve      serve the existing database with gunicorn
+#   make bench      event intake/worklist benchmark on PostgreSQL (100,000 events; see bench/README.md)
 #   make clean      remove .venv, node_modules, copied assets and caches (var/ is kept)
 #
 # Re-running is cheap: stamp files skip pip and npm while pyproject.toml, requirements.lock
@@ -32,10 +33,10 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/jiceng/locale/*/LC_MESSAGES/*.po
 # Management commands that only inspect the code need no secret key.
 DEV_ENV := JICENG_DEBUG=1
 
-.PHONY: help demo test lint format assets messages serve clean install install-test compile-messages
+.PHONY: help demo test lint format assets messages serve clean install install-test compile-messages bench
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- Python -----------------------------------------------------------------------------
 
@@ -113,3 +114,10 @@ clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results
 	find src tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf src/*.egg-info
+
+# --- Benchmarks (PostgreSQL on 127.0.0.1, wrk from Debian) ------------------------------
+
+BENCH_ARGS ?=
+bench: $(VENV)/.stamp-runtime
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+	$(PY) bench/events_bench.py --events 100000 --duration 10 $(BENCH_ARGS)
