@@ -216,6 +216,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # One line per task run drowns everything else (tasks run in process in embedded mode).
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
 
