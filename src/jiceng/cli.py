@@ -16,6 +16,7 @@ Options after the verb go to celery and override the defaults (e.g. `jiceng work
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 
@@ -104,6 +105,30 @@ def beat(argv: list[str]) -> None:
     _celery(["beat", "--loglevel", os.environ.get("JICENG_LOG_LEVEL", "INFO"), "--schedule", schedule, *argv])
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the server process (its parent) ends, however it ends."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _start_embedded_beat() -> None:
+    """Demo: run the periodic tasks (deadline warnings) beside the server, logging to var/beat.log.
+    It ends with the server."""
+    if not _embedded():
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    from django.conf import settings
+
+    log = open(os.path.join(settings.VAR_DIR, "beat.log"), "ab")  # noqa: SIM115 - handed to the child
+    jiceng = os.path.join(os.path.dirname(sys.executable), "jiceng")
+    subprocess.Popen([jiceng, "beat"], stdout=log, stderr=log, preexec_fn=_die_with_parent)  # noqa: S603
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -120,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("JICENG_DEMO", "1")
         _django(["migrate", "--no-input", "-v", "0"])
         _django(["demo", *rest])
+        _start_embedded_beat()
         serve([])
     else:
         _django(argv)

@@ -1838,3 +1838,8 @@ def create_history(ctx: DemoContext) -> None:
         f"{sum(history.actions.values())} 步; "
         + ", ".join(f"{S(s).label}: {n}" for s, n in sorted(states.items(), key=lambda kv: (-kv[1], kv[0])))
     )
+    # The deadline check, as the periodic task would have run it: yellow and red warnings are there at once.
+    from jiceng.events.tasks import check_deadlines
+
+    warned = check_deadlines(history.now)
+    ctx.log(f"  deadline check: {warned}")
