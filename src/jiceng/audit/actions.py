@@ -65,12 +65,15 @@ def record(
 
 
 def record_sensitive_view(
-    actor: User | AnonymousUser, obj: models.Model, fields: list[str], *, purpose: str = ""
+    actor: User | AnonymousUser,
+    obj: models.Model,
+    fields: list[str],
+    *,
+    purpose: str = "",
+    action: str = "personal_data.view",
 ) -> AuditEntry:
     """Every full view of sensitive personal data (ID numbers, phones, special-group tags) calls this."""
-    return record(
-        "personal_data.view", actor=actor, obj=obj, changes={"fields": sorted(fields), "purpose": purpose}
-    )
+    return record(action, actor=actor, obj=obj, changes={"fields": sorted(fields), "purpose": purpose})
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts.roles import Role
-from jiceng.audit.actions import record
+from jiceng.audit.actions import record, record_sensitive_view
 from jiceng.core.coords import CoordSystem, to_wgs84
 from jiceng.core.errors import (
     Conflict,
@@ -40,7 +40,7 @@ from jiceng.events.models import (
     Urgency,
     Warning,
 )
-from jiceng.events.workflow import LEVEL_DOWN, LEVEL_UP, TRANSITIONS, Transition, can
+from jiceng.events.workflow import LEVEL_DOWN, LEVEL_UP, TRANSITIONS, Transition, can, may_see_reporter
 from jiceng.org.locate import locate
 from jiceng.org.models import Region, Unit
 
@@ -576,5 +576,11 @@ def perform(
     return Event.objects.select_related("category", "region", "lead_unit").get(pk=event.pk)
 
 
-def perform_many(actor: User, event_ids: Iterable[int], action: str, **fields: Any) -> list[Event]:
-    return [perform(actor, pk, action, **fields) for pk in event_ids]
+def reveal_reporter(actor: User | AnonymousUser | None, event_id: int) -> Event:
+    """The reporter's name and phone in full, for those who work on the event; every call is audited."""
+    user = _acting_user(actor)
+    event = get_in_scope(Event.objects.select_related("category", "region", "lead_unit"), user, pk=event_id)
+    if not may_see_reporter(user, event):
+        raise PermissionDenied()
+    record_sensitive_view(user, event, ["reporter_name", "reporter_phone"], action="event.reporter.view")
+    return event

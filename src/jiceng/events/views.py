@@ -31,7 +31,7 @@ from jiceng.events import actions, attachments, page_queries, queries
 from jiceng.events.forms import ActionForm, ReportForm, SearchForm
 from jiceng.events.models import AttachmentStage, Evaluation, Event, EventCategory, EventState, Level, Source
 from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
-from jiceng.events.workflow import LEAD, TRANSITIONS, TRIAGE, Transition, available_actions, relation_holds
+from jiceng.events.workflow import TRANSITIONS, Transition, available_actions, may_see_reporter
 from jiceng.web.forms import run_action
 
 if TYPE_CHECKING:
@@ -258,11 +258,6 @@ def _timeline(event: Event) -> list[dict[str, Any]]:
     return items
 
 
-def _may_see_reporter(user: User, event: Event) -> bool:
-    """Whoever triages or leads the event may see the reporter's contact in full (and it is audited)."""
-    return bool(user.is_superuser or relation_holds(user, event, TRIAGE) or relation_holds(user, event, LEAD))
-
-
 def _reporter(user: User, event: Event, reveal: bool) -> dict[str, Any]:
     if event.anonymous:
         return {"anonymous": True}
@@ -276,7 +271,7 @@ def _reporter(user: User, event: Event, reveal: bool) -> dict[str, Any]:
     return {
         "name": name if full else mask_name(name),
         "phone": phone if full else mask_phone(phone),
-        "can_reveal": not full and bool(name or phone) and _may_see_reporter(user, event),
+        "can_reveal": not full and bool(name or phone) and may_see_reporter(user, event),
     }
 
 
@@ -415,12 +410,7 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
 def reveal_reporter(request: HttpRequest, event_id: int) -> HttpResponse:
     """Show the reporter's name and phone in full, to those who work on the event; audited."""
     user: User = request.user  # type: ignore[assignment]
-    event = queries.event(user, event_id)
-    if not _may_see_reporter(user, event):
-        raise PermissionDenied()
-    record(
-        "event.reporter.view", actor=user, obj=event, changes={"fields": ["reporter_name", "reporter_phone"]}
-    )
+    event = actions.reveal_reporter(user, event_id)
     if request.headers.get("HX-Request"):
         return render(
             request, "events/_reporter.html", {"event": event, "reporter": _reporter(user, event, True)}

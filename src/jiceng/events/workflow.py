@@ -230,6 +230,11 @@ def relation_holds(user: User, event: Event, relation: str) -> bool:
     raise ValueError(relation)
 
 
+def may_see_reporter(user: User, event: Event) -> bool:
+    """Whoever triages or leads the event may see the reporter's contact in full (audited)."""
+    return bool(user.is_superuser or relation_holds(user, event, TRIAGE) or relation_holds(user, event, LEAD))
+
+
 def extra_condition(event: Event, action: str) -> bool:
     """Conditions that depend on the event's data rather than on who acts."""
     if action == "escalate":
