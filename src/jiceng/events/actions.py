@@ -381,7 +381,7 @@ def _dispatch(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Eff
 def _escalate(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     return {
         "level": LEVEL_UP[Level(event.level)],
-        "escalation_count": F("escalation_count") + 1,
+        "escalation_count": event.escalation_count + 1,
         "lead_unit": None,
         "_data": {"to_level": LEVEL_UP[Level(event.level)]},
     }
@@ -397,7 +397,7 @@ def _send_down(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Ef
 
 def _return(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     EventCoUnit.objects.filter(event=event).delete()
-    return {"return_count": F("return_count") + 1, "lead_unit": None, "handle_due_at": None}
+    return {"return_count": event.return_count + 1, "lead_unit": None, "handle_due_at": None}
 
 
 def _merge(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -424,7 +424,7 @@ def _approve_extension(event: Event, user: User, now: datetime, f: dict[str, Any
     due = deadlines.default_calendar().add_workdays(base, days)
     return {
         "handle_due_at": due,
-        "extension_count": F("extension_count") + 1,
+        "extension_count": event.extension_count + 1,
         "_data": {"extra_days": days, "handle_due_at": due.isoformat()},
     }
 
@@ -451,7 +451,7 @@ def _verify_pass(event: Event, user: User, now: datetime, f: dict[str, Any]) -> 
 
 def _rework(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     due = deadlines.handle_due(event.category, event.urgency, now)
-    return {"rework_count": F("rework_count") + 1, "handle_due_at": due, "handled_at": None}
+    return {"rework_count": event.rework_count + 1, "handle_due_at": due, "handled_at": None}
 
 
 def _evaluate(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -469,7 +469,7 @@ def _evaluate(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Eff
 def _reopen(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     due = deadlines.handle_due(event.category, event.urgency, now)
     return {
-        "reopen_count": F("reopen_count") + 1,
+        "reopen_count": event.reopen_count + 1,
         "evaluation": "",
         "evaluation_comment": "",
         "closed_at": None,
@@ -481,7 +481,7 @@ def _reopen(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effec
 
 def _supervise(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
     Supervision.objects.create(event=event, by=user, message=f["comment"][:500], unit=event.lead_unit)
-    return {"supervision_count": F("supervision_count") + 1}
+    return {"supervision_count": event.supervision_count + 1}
 
 
 def _acknowledge(event: Event, user: User, now: datetime, f: dict[str, Any]) -> Effects:
@@ -573,7 +573,13 @@ def perform(
         )
         event_pk = event.pk
         transaction.on_commit(lambda: tasks.notify.delay(event_pk, action))
-    return Event.objects.select_related("category", "region", "lead_unit").get(pk=event.pk)
+    # The compare-and-set above proves nobody changed the row since it was read: apply the same changes
+    # in memory instead of reading it back.
+    for name, value in changes.items():
+        setattr(event, name, value)
+    event.version += 1
+    event.updated_at = now
+    return event
 
 
 def reveal_reporter(actor: User | AnonymousUser | None, event_id: int) -> Event:
