@@ -45,6 +45,7 @@ TOWNSHIP_ROLE_UNIT = {
     Role.HANDLER: "station",
     Role.VILLAGE_CADRE: "village_committee",
     Role.GRID_WORKER: "village_committee",
+    Role.SAFETY_OFFICER: "station",
     Role.LEADER: "government",
     Role.ADMIN: "government",
 }

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jiceng.audit",
     "jiceng.events",
     "jiceng.notifications",
+    "jiceng.registry",
     "jiceng.web",
     "jiceng.demo",
 ]

@@ -9,6 +9,7 @@ class Role(models.TextChoices):
     DISPATCHER = "dispatcher", _("Dispatcher")
     HANDLER = "handler", _("Handler")
     COUNTY_CENTER = "county_center", _("County command center")
+    SAFETY_OFFICER = "safety_officer", _("Public-safety officer")  # 综治、司法、公安干部
     LEADER = "leader", _("Leader")
     ADMIN = "admin", _("Administrator")
     HUB_OPERATOR = "hub_operator", _("Collaboration platform operator")

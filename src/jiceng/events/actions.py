@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.roles import Role
 from jiceng.audit.actions import record, record_sensitive_view
 from jiceng.core.coords import CoordSystem, to_wgs84
+from jiceng.core.crypto import blind_index
 from jiceng.core.errors import (
     Conflict,
     DomainError,
@@ -270,6 +271,7 @@ def report_event(
                 reporter=user if source in (Source.RESIDENT, Source.GRID_WORKER) else None,
                 reporter_name="" if anonymous else reporter_name[:60],
                 reporter_phone="" if anonymous else reporter_phone,
+                reporter_phone_index="" if anonymous or not reporter_phone else blind_index(reporter_phone),
                 anonymous=anonymous,
                 created_by=user,
                 idempotency_key=idempotency_key,

@@ -169,6 +169,9 @@ class Event(models.Model):
     )
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
     reporter_phone = EncryptedTextField(_("reporter phone"), blank=True, default="")
+    reporter_phone_index = models.CharField(
+        max_length=40, blank=True, default="", db_index=True, editable=False
+    )
     anonymous = models.BooleanField(_("anonymous"), default=False)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=64, blank=True)

@@ -1,0 +1,76 @@
+"""The full-text index on ``search_text``, one per registry table, created by a migration operation.
+
+PostgreSQL: a GIN index on ``to_tsvector('simple', search_text)``. SQLite: an external-content FTS5 table
+``<table>_fts`` kept current by triggers. Both split on whitespace; jieba did the Chinese word cutting.
+SQLite drops the triggers when Django remakes a table (an AlterField): add a ``FullTextIndex``
+again after one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+
+# Table names come from the migration, never from users.
+def _sqlite_forwards(table: str) -> list[str]:
+    fts = f"{table}_fts"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} "
+        f"USING fts5(search_text, content='{table}', content_rowid='id')",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",  # noqa: S608
+    ]
+
+
+def _sqlite_backwards(table: str) -> list[str]:
+    fts = f"{table}_fts"
+    return [f"DROP TRIGGER IF EXISTS {fts}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {fts}"]
+
+
+class FullTextIndex(migrations.operations.base.Operation):
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.table], {})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def _run(self, schema_editor: Any, statements: list[str]) -> None:
+        for sql in statements:
+            schema_editor.execute(sql)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        vendor = schema_editor.connection.vendor
+        if vendor == "sqlite":
+            self._run(schema_editor, _sqlite_forwards(self.table))
+        elif vendor == "postgresql":
+            self._run(
+                schema_editor,
+                [
+                    f"CREATE INDEX IF NOT EXISTS {self.table}_fts ON {self.table} "
+                    f"USING gin (to_tsvector('simple', search_text))"
+                ],
+            )
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        vendor = schema_editor.connection.vendor
+        if vendor == "sqlite":
+            self._run(schema_editor, _sqlite_backwards(self.table))
+        elif vendor == "postgresql":
+            self._run(schema_editor, [f"DROP INDEX IF EXISTS {self.table}_fts"])
+
+    def describe(self) -> str:
+        return f"Full-text index on {self.table}.search_text"

@@ -1,0 +1,211 @@
+"""Search that fits Chinese, fast on PostgreSQL and SQLite.
+
+What a query looks like decides how it is matched:
+
+- an ID number → the person's blind index (exact); a phone number → the phone blind indexes (exact);
+  a unified social credit code → the organization's code (exact);
+- Latin letters → name pinyin or initials by prefix ("zhangsan", "zhang", "zs" find 张三), an indexed range;
+- anything else → the exact name, or every word of the query (jieba) among the record's words:
+  names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN index, SQLite FTS5).
+
+Words are cut by jieba in Python and stored space-separated in ``search_text``, so both databases index the
+same words with their plain whitespace tokenizers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from jiceng.core.crypto import blind_index
+from jiceng.core.validators import InvalidValue, parse_id_number, parse_phone
+
+# Surnames whose reading differs from the character's everyday one.
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "区": "ou",
+    "查": "zha",
+    "仇": "qiu",
+    "朴": "piao",
+    "覃": "qin",
+    "乐": "yue",
+    "盖": "ge",
+    "缪": "miao",
+    "翟": "zhai",
+    "种": "chong",
+    "召": "shao",
+    "员": "yun",
+    "秘": "bi",
+    "尉": "yu",
+    "繁": "po",
+    "长": "chang",
+    "重": "chong",
+    "万俟": "moqi",
+    "尉迟": "yuchi",
+    "单于": "chanyu",
+}
+ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+CREDIT_LIKE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+PHONE_LIKE = re.compile(r"^[\d\-\s+]{7,20}$")
+LATIN = re.compile(r"^[a-z]+$")
+WORD_CHARS = re.compile(r"[\w\u3400-\u9fff]+")
+
+
+@lru_cache(maxsize=20000)
+def _char_pinyin(char: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return reading[0].lower() if reading else ""
+
+
+@lru_cache(maxsize=100000)
+def name_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Chinese name, e.g. 张三 → ("zhangsan", "zs"); Latin names pass through."""
+    name = name.strip()
+    syllables: list[str] = []
+    rest = name
+    for surname in sorted(SURNAME_READINGS, key=len, reverse=True):
+        if name.startswith(surname):
+            syllables.append(SURNAME_READINGS[surname])
+            rest = name[len(surname) :]
+            if len(surname) == 2:  # a two-character surname gives two initials
+                syllables = {"moqi": ["mo", "qi"], "yuchi": ["yu", "chi"], "chanyu": ["chan", "yu"]}[
+                    SURNAME_READINGS[surname]
+                ]
+            break
+    for char in rest:
+        if char.isascii():
+            if char.isalnum():
+                syllables.append(char.lower())
+            continue
+        reading = _char_pinyin(char)
+        if reading:
+            syllables.append(reading)
+    full = "".join(syllables)
+    initials = "".join(s[0] for s in syllables if s)
+    return full[:120], initials[:30]
+
+
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(60)
+    return jieba
+
+
+@lru_cache(maxsize=50000)
+def words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` for indexing: jieba's search-engine cut (long words and their parts)."""
+    text = text.strip().lower()
+    if not text:
+        return ()
+    result: list[str] = []
+    for chunk in WORD_CHARS.findall(text):
+        if chunk.isascii():
+            result.append(chunk)
+        else:
+            result.extend(w for w in _jieba().cut_for_search(chunk) if w.strip())
+    return tuple(dict.fromkeys(result))
+
+
+def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = ()) -> str:
+    """The ``search_text`` column: each name whole, its words, pinyin and initials; then the words of texts."""
+    out: list[str] = []
+    for name in names:
+        if not name:
+            continue
+        full, initials = name_keys(name)
+        out.append(name.lower().replace(" ", ""))
+        out.extend(words(name))
+        out.extend(x for x in (full, initials) if x)
+    for text in texts:
+        if text:
+            out.extend(words(text))
+    return " ".join(dict.fromkeys(out))
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """``field`` starts with the lowercase-ASCII ``prefix``, as an index range that both databases use."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def _fulltext(model: Any, terms: tuple[str, ...]) -> Q:
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        query = " & ".join(_pg_term(t) for t in terms)
+        sql = f"to_tsvector('simple', {table}.search_text) @@ to_tsquery('simple', %s)"
+        return Q(RawSQL(sql, [query], output_field=_bool()))  # noqa: S611 (parameters bound)
+    if connection.vendor == "sqlite":
+        query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        fts = f"{table}_fts"
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [query]))  # noqa: S608,S611
+    condition = Q()
+    for term in terms:
+        condition &= Q(search_text__contains=term)
+    return condition
+
+
+def _pg_term(term: str) -> str:
+    return "'" + term.replace("'", "''").replace("\\", "") + "'"
+
+
+def _bool() -> Any:
+    from django.db.models import BooleanField
+
+    return BooleanField()
+
+
+def condition(model: Any, query: str) -> Q | None:
+    """The filter for ``query`` on a registry model, or None for an empty query."""
+    q = query.strip()
+    if not q:
+        return None
+    fields = {f.name for f in model._meta.get_fields()}
+    compact = q.replace(" ", "").upper()
+    if "id_number_index" in fields and ID_LIKE.match(compact):
+        try:
+            return Q(id_number_index=blind_index(parse_id_number(compact).number))
+        except InvalidValue:
+            return Q(pk__in=[])
+    if "credit_code" in fields and CREDIT_LIKE.match(compact):
+        return Q(credit_code=compact)
+    phone_fields = [
+        f for f in ("phone_index", "contact_phone_index", "responsible_phone_index") if f in fields
+    ]
+    if phone_fields and PHONE_LIKE.match(q) and sum(c.isdigit() for c in q) >= 7:
+        try:
+            key = blind_index(parse_phone(q))
+        except InvalidValue:
+            key = ""
+        if key:
+            found = Q()
+            for f in phone_fields:
+                found |= Q(**{f: key})
+            return found
+    lowered = q.lower().replace(" ", "")
+    if LATIN.match(lowered) and "name_pinyin" in fields:
+        return _prefix_range("name_pinyin", lowered) | _prefix_range("name_initials", lowered)
+    if "code" in fields and compact.isdigit() and len(compact) >= 6:
+        return Q(code=compact) | Q(code__startswith=compact)
+    terms = words(q)
+    if not terms:
+        return Q(pk__in=[])
+    match = _fulltext(model, terms)
+    if "name" in fields:
+        match |= Q(name=q)
+    return match
+
+
+def apply(qs: Any, query: str) -> Any:
+    found = condition(qs.model, query)
+    return qs if found is None else qs.filter(found)
