@@ -125,9 +125,9 @@ def _region_for(values: dict[str, Any], resolver: Resolver, instance: Record | N
             )
         return found
     if fallback is not None:
-        return fallback.region  # type: ignore[no-any-return]
+        return fallback.region
     if instance is not None:
-        return instance.region  # type: ignore[no-any-return]
+        return instance.region
     raise _error("region", "region_required", _("Give the grid or village code, or the coordinates."))
 
 

@@ -19,11 +19,11 @@ def _sqlite_forwards(table: str) -> list[str]:
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} "
         f"USING fts5(search_text, content='{table}', content_rowid='id')",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "  # noqa: S608
         f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "  # noqa: S608
         f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "  # noqa: S608
         f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
         f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
         f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",  # noqa: S608

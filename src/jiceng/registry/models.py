@@ -1,8 +1,8 @@
-"""The base databases (基础数据): people, households, houses, organizations, key places, city components, credit.
+"""The base databases (基础数据): people, households, houses, organizations, key places, components, credit.
 
 Every record hangs on a region (its grid, else its village) and is scoped by ``region_code``.
-Records are never deleted: ``deleted_at`` with a reason hides them. Personal data (ID numbers, phones, special-group
-records) is encrypted at rest; the ``*_index`` columns are keyed blind indexes for exact lookup.
+Records are never deleted: ``deleted_at`` with a reason hides them. Personal data (ID numbers, phones,
+special-group records) is encrypted at rest; the ``*_index`` columns are keyed blind indexes for exact lookup.
 ``search_text`` holds the tokens full-text search matches (see ``registry.search``).
 """
 
@@ -236,8 +236,8 @@ class SpecialGroup(models.TextChoices):
 
 
 class SpecialGroupRecord(models.Model):
-    """One person's record in one special group. Group and details are encrypted: even knowing that someone
-    is in a group is sensitive; ``group_index`` (a blind index of the group) lets scoped queries count them."""
+    """One person's record in one special group. Group and details are encrypted: even knowing that
+    someone is in a group is sensitive; ``group_index`` (a blind index) lets scoped queries count them."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="special_group_records")
     region_code = models.CharField(max_length=18, db_index=True)
@@ -266,6 +266,9 @@ class SpecialGroupRecord(models.Model):
         verbose_name_plural = _("special-group records")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.person_id}/{self.pk}"
+
 
 class Tenancy(models.Model):
     """A tenant (承租人) of a rented house for a period."""
@@ -280,6 +283,9 @@ class Tenancy(models.Model):
         verbose_name = _("tenancy")
         verbose_name_plural = _("tenancies")
         ordering = ["-start_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.house_id}/{self.person_id}"
 
 
 class OrganizationKind(models.TextChoices):
@@ -533,3 +539,6 @@ class EventParty(models.Model):
     class Meta:
         verbose_name = _("party to an event")
         verbose_name_plural = _("parties to events")
+
+    def __str__(self) -> str:
+        return f"{self.event_id}"

@@ -104,7 +104,7 @@ def get(user: User | AnonymousUser | None, kind: str, key: str | int) -> Record:
             raise NotFound() from None
     else:
         lookup = {model.natural_key: str(key)}
-    return get_in_scope(model.objects.alive().select_related("region"), user, **lookup)  # type: ignore[return-value]
+    return get_in_scope(model.objects.alive().select_related("region"), user, **lookup)
 
 
 @dataclass

@@ -370,13 +370,13 @@ def _cross_checks(
     for start, end in (("rental_start", "rental_end"), ("valid_from", "valid_until")):
         if values.get(start) and values.get(end) and values[end] < values[start]:
             add(end, "invalid_period", _("The end is before the start."))
-    if kind == "credit" and not partial:
-        if bool(values.get("subject_id_number")) == bool(values.get("subject_credit_code")):
-            add(
-                "subject_id_number",
-                "subject_required",
-                _("Give the subject's ID number or its credit code, not both."),
-            )
+    no_subject = bool(values.get("subject_id_number")) == bool(values.get("subject_credit_code"))
+    if kind == "credit" and not partial and no_subject:
+        add(
+            "subject_id_number",
+            "subject_required",
+            _("Give the subject's ID number or its credit code, not both."),
+        )
     if (
         kind == "organization"
         and values.get("org_kind") == OrganizationKind.SOCIAL

@@ -6,7 +6,8 @@ What a query looks like decides how it is matched:
   a unified social credit code → the organization's code (exact);
 - Latin letters → name pinyin or initials by prefix ("zhangsan", "zhang", "zs" find 张三), an indexed range;
 - anything else → the exact name, or every word of the query (jieba) among the record's words:
-  names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN index, SQLite FTS5).
+  names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN
+  index, SQLite FTS5).
 
 Words are cut by jieba in Python and stored space-separated in ``search_text``, so both databases index the
 same words with their plain whitespace tokenizers.
@@ -118,7 +119,7 @@ def words(text: str) -> tuple[str, ...]:
 
 
 def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = ()) -> str:
-    """The ``search_text`` column: each name whole, its words, pinyin and initials; then the words of texts."""
+    """The ``search_text`` column: each name whole, its words, pinyin, initials; then the words of texts."""
     out: list[str] = []
     for name in names:
         if not name:
