@@ -37,6 +37,8 @@ if not SECRET_KEY:
 
 # Key for personal data at rest (base64 of 32 random bytes). Required in production.
 DATA_KEY = os.environ.get("JICENG_DATA_KEY", "")
+# Keys being rotated out (comma-separated): still decrypt, never encrypt. See core/crypto.py.
+DATA_KEY_PREVIOUS = [k for k in os.environ.get("JICENG_DATA_KEY_PREVIOUS", "").split(",") if k]
 if not DATA_KEY and not (DEBUG or DEMO_MODE or os.environ.get("PYTEST_VERSION")):
     raise RuntimeError("JICENG_DATA_KEY must be set outside demo and debug mode")
 

@@ -67,7 +67,7 @@ def test_id_number_is_validated_encrypted_masked_and_revealed_with_audit(org: Or
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, phone FROM accounts_user WHERE username = %s", ["wang5"])
         stored_id, stored_phone = cursor.fetchone()
-    assert number not in stored_id and stored_id.startswith("v1:")
+    assert number not in stored_id and stored_id.startswith("v2:")
     assert "13812345678" not in stored_phone
 
     # Non-admins (even in scope) cannot see the full value; the admin can, and it is audited.

@@ -38,6 +38,7 @@ class User(AbstractUser):
     version = models.PositiveIntegerField(default=1)
 
     scope_field: ClassVar[str] = "unit__region__code"
+    blind_indexes: ClassVar[dict[str, str]] = {"id_number": "id_number_index", "phone": "phone_index"}
     objects = ScopedUserManager()  # type: ignore[misc]
 
     class Meta:

@@ -1,8 +1,10 @@
 """Personal data at rest: AES-256-GCM encryption and a keyed blind index for exact-match search.
 
-Ciphertexts are ``v1:<base64(nonce|ciphertext|tag)>``; the version prefix leaves room for key
-rotation or SM4. Keys are derived (HKDF) from JICENG_DATA_KEY; without it (demo, tests) they
-are derived from SECRET_KEY, which settings only allow outside production.
+Ciphertexts are ``v2:<key id>:<base64(nonce|ciphertext|tag)>`` (``v1:`` without a key id, from before key
+rotation, still decrypts). Keys are derived (HKDF) from JICENG_DATA_KEY; without it (demo, tests) from
+SECRET_KEY, which settings only allow outside production. To rotate: set the new key in JICENG_DATA_KEY, the
+old one in JICENG_DATA_KEY_PREVIOUS, run ``jiceng rotate_data_key`` (re-encrypts every value and recomputes
+every blind index), then drop the previous key.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-PREFIX = "v1:"
+PREFIX = "v2:"
+LEGACY_PREFIX = "v1:"
 
 
 class DecryptionError(ValueError):
@@ -37,22 +40,50 @@ def _master() -> str:
     return settings.DATA_KEY or settings.SECRET_KEY
 
 
+def _previous() -> list[str]:
+    return [k for k in getattr(settings, "DATA_KEY_PREVIOUS", []) if k]
+
+
+@lru_cache(maxsize=8)
+def key_id(master: str) -> str:
+    key, _ = _keys(master)
+    return hmac.new(key, b"key-id", hashlib.sha256).hexdigest()[:8]
+
+
 def encrypt(plaintext: str) -> str:
-    key, _ = _keys(_master())
+    master = _master()
+    key, _ = _keys(master)
     nonce = os.urandom(12)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), None)
-    return PREFIX + base64.b64encode(nonce + sealed).decode()
+    return f"{PREFIX}{key_id(master)}:" + base64.b64encode(nonce + sealed).decode()
+
+
+def _open(master: str, blob: bytes) -> str:
+    key, _ = _keys(master)
+    return AESGCM(key).decrypt(blob[:12], blob[12:], None).decode()
 
 
 def decrypt(token: str) -> str:
-    if not token.startswith(PREFIX):
+    masters = [_master(), *_previous()]
+    if token.startswith(PREFIX):
+        kid, _sep, body = token[len(PREFIX) :].partition(":")
+        masters = [m for m in masters if key_id(m) == kid]
+    elif token.startswith(LEGACY_PREFIX):
+        body = token[len(LEGACY_PREFIX) :]
+    else:
         raise DecryptionError("unknown ciphertext format")
-    key, _ = _keys(_master())
-    blob = base64.b64decode(token[len(PREFIX) :])
-    try:
-        return AESGCM(key).decrypt(blob[:12], blob[12:], None).decode()
-    except Exception as exc:  # cryptography raises InvalidTag
-        raise DecryptionError("ciphertext does not decrypt with the current key") from exc
+    blob = base64.b64decode(body)
+    for master in masters:
+        try:
+            return _open(master, blob)
+        except Exception:  # noqa: S112 - cryptography raises InvalidTag; try the next key
+            continue
+    raise DecryptionError("ciphertext does not decrypt with the current or previous keys")
+
+
+def is_current(token: str) -> bool:
+    """Whether ``token`` is sealed with the current key (rotation skips those)."""
+    return token.startswith(f"{PREFIX}{key_id(_master())}:")
 
 
 def blind_index(value: str) -> str:

@@ -203,6 +203,7 @@ class Event(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     scope_field: ClassVar[str] = "region_code"
+    blind_indexes: ClassVar[dict[str, str]] = {"reporter_phone": "reporter_phone_index"}
     objects = EventQuerySet.as_manager()
 
     class Meta:

@@ -201,6 +201,7 @@ class Person(Record):
 
     kind = "person"
     natural_key = "id_number_index"
+    blind_indexes: ClassVar[dict[str, str]] = {"id_number": "id_number_index", "phone": "phone_index"}
 
     class Meta:
         verbose_name = _("person")
@@ -259,6 +260,9 @@ class SpecialGroupRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     scope_field: ClassVar[str] = "region_code"
+    # The index of a group is blind_index("group:" + group).
+    blind_indexes: ClassVar[dict[str, str]] = {"group": "group_index"}
+    blind_index_prefixes: ClassVar[dict[str, str]] = {"group": "group:"}
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -337,6 +341,7 @@ class Organization(Record):
 
     kind = "organization"
     natural_key = "credit_code"
+    blind_indexes: ClassVar[dict[str, str]] = {"contact_phone": "contact_phone_index"}
 
     class Meta:
         verbose_name = _("organization")
@@ -402,6 +407,7 @@ class KeyPlace(Record):
 
     kind = "place"
     natural_key = "code"
+    blind_indexes: ClassVar[dict[str, str]] = {"responsible_phone": "responsible_phone_index"}
 
     class Meta:
         verbose_name = _("key place")
