@@ -90,9 +90,10 @@ def rotate_all(progress: Callable[[str, int], None] | None = None) -> list[Rotat
     reports = []
     for model, names in encrypted_models():
         label = model._meta.label
-        reports.append(
-            rotate_model(
-                model, names, progress=(lambda n, label=label: progress(label, n)) if progress else None
-            )
-        )  # type: ignore[misc]
+
+        def report_progress(n: int, label: str = label) -> None:
+            if progress:
+                progress(label, n)
+
+        reports.append(rotate_model(model, names, progress=report_progress))
     return reports
