@@ -39,7 +39,7 @@ def _raw_values(model: type[models.Model], names: list[str], pks: list[int]) -> 
     columns = [model._meta.get_field(n).column for n in names]  # type: ignore[union-attr]
     from django.db import connection
 
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    quoted = ", ".join(connection.ops.quote_name(str(c)) for c in columns)
     placeholders = ", ".join(["%s"] * len(pks))
     sql = f"SELECT id, {quoted} FROM {connection.ops.quote_name(table)} WHERE id IN ({placeholders})"  # noqa: S608
     with connection.cursor() as cursor:
