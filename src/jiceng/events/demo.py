@@ -46,7 +46,7 @@ from jiceng.events.actions import perform, report_event
 from jiceng.events.models import Evaluation, Event, EventCategory, EventState, Level, Source, Urgency
 from jiceng.org.models import RegionLevel, Unit, UnitKind
 
-DEMO_EVENTS: Final = 1200  # about 40 s per 1,000 events on 2 idle cores (SQLite, notifications included)
+DEMO_EVENTS: Final = 3000  # about 60 s per 1,000 events on 2 cores (SQLite, every action and notification)
 TEST_EVENTS: Final = 60  # under pytest, unless JICENG_DEMO_EVENTS says otherwise
 EVENTS_ENV: Final = "JICENG_DEMO_EVENTS"
 HISTORY_DAYS: Final = 90
