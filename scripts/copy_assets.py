@@ -20,9 +20,11 @@ VENDOR = ROOT / "src" / "jiceng" / "web" / "static" / "vendor"
 
 ASSETS: list[tuple[str, str, str]] = [
     ("htmx.org", "dist/htmx.min.js", "htmx/htmx.min.js"),
-    # ("echarts", "dist/echarts.min.js", "echarts/echarts.min.js"),
-    # ("maplibre-gl", "dist/maplibre-gl.js", "maplibre-gl/maplibre-gl.js"),
-    # ("maplibre-gl", "dist/maplibre-gl.css", "maplibre-gl/maplibre-gl.css"),
+    ("echarts", "dist/echarts.min.js", "echarts/echarts.min.js"),
+    # The CSP build: its worker is a file of ours, not a blob (our CSP allows scripts from self only).
+    ("maplibre-gl", "dist/maplibre-gl-csp.js", "maplibre-gl/maplibre-gl-csp.js"),
+    ("maplibre-gl", "dist/maplibre-gl-csp-worker.js", "maplibre-gl/maplibre-gl-csp-worker.js"),
+    ("maplibre-gl", "dist/maplibre-gl.css", "maplibre-gl/maplibre-gl.css"),
 ]
 
 LICENCE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "license")
