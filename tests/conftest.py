@@ -45,7 +45,7 @@ TOWNSHIP_ROLE_UNIT = {
     Role.HANDLER: "station",
     Role.VILLAGE_CADRE: "village_committee",
     Role.GRID_WORKER: "village_committee",
-    Role.SAFETY_OFFICER: "station",
+    Role.SAFETY_OFFICER: "safety",
     Role.LEADER: "government",
     Role.ADMIN: "government",
 }
@@ -110,6 +110,9 @@ def build_org() -> Org:
         u[f"station_{key}"] = Unit.objects.create(
             code=f"T{n}-SFS", name=f"{key.upper()}镇司法所", kind=UnitKind.DISPATCHED_AGENCY, region=township
         )
+        u[f"safety_{key}"] = Unit.objects.create(
+            code=f"T{n}-ZZZX", name=f"{key.upper()}镇综治中心", kind=UnitKind.TOWNSHIP_STATION, region=township
+        )
         u[f"village_committee_{key}"] = Unit.objects.create(
             code=f"V{n}001-CWH",
             name=f"{key.upper()}村村委会",
@@ -152,9 +155,11 @@ def _fast_hashing(settings: object) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_grid_index() -> None:
+    from jiceng.events import category_cache
     from jiceng.org import locate
 
     locate.reset()
+    category_cache.reset()  # each test's categories have new ids
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from jiceng.core.errors import (
 )
 from jiceng.core.scope import get_in_scope, scoped
 from jiceng.core.validators import InvalidValue, parse_phone
-from jiceng.events import deadlines, tasks
+from jiceng.events import category_cache, deadlines, tasks
 from jiceng.events.models import (
     Evaluation,
     Event,
@@ -125,10 +125,11 @@ def _pick_source(user: User, source: str | None) -> str:
 
 
 def _leaf_category(code: str) -> EventCategory:
-    category = EventCategory.objects.filter(code=code, is_active=True).first()
-    if category is None:
+    found = category_cache.active_category(code)
+    if found is None:
         raise field_error("category", _("Unknown event category."), "invalid_category")
-    if category.children.filter(is_active=True).exists():
+    category, is_leaf = found
+    if not is_leaf:
         raise field_error("category", _("Choose a sub-category."), "category_not_leaf")
     return category
 
@@ -224,9 +225,8 @@ def report_event(
     source = _pick_source(user, source)
     source_ref = source_ref.strip()[:64]
     idempotency_key = idempotency_key.strip()[:64]
-    existing = _existing(user, source, source_ref, idempotency_key)
-    if existing is not None:
-        return existing, False
+    # A repeat (same hotline order number or Idempotency-Key) is found when the insert below hits the
+    # unique constraint: the usual case, a new report, costs no lookup.
     cat = _leaf_category(category)
     title = title.strip()
     if not title:
@@ -281,18 +281,20 @@ def report_event(
             )
             event.due_at = deadlines.stage_due(cat, urgency, EventState.REPORTED, now, None)
             event.save()
-            _flow(
-                event,
-                user,
-                "report",
-                "",
-                EventState.REPORTED,
-                comment=description[:500],
-                at=now,
-                data={"source": source, "source_ref": source_ref} if source_ref else {"source": source},
-            )
+            flows = [
+                _flow(
+                    event,
+                    user,
+                    "report",
+                    "",
+                    EventState.REPORTED,
+                    comment=description[:500],
+                    at=now,
+                    data={"source": source, "source_ref": source_ref} if source_ref else {"source": source},
+                )
+            ]
             if on_spot:
-                _close_on_spot(event, user, on_spot_result, now)
+                flows.append(_close_on_spot(event, user, on_spot_result, now))
             record(
                 "event.report",
                 actor=user,
@@ -305,6 +307,8 @@ def report_event(
         if existing is None:
             raise
         return existing, False
+    # What a new event's page shows is known: its flows, and no co-handlers yet.
+    event.known_flows, event.known_co_units = flows, []  # type: ignore[attr-defined]
     return event, True
 
 
@@ -318,7 +322,7 @@ def _existing(user: User, source: str, source_ref: str, idempotency_key: str) ->
     return None
 
 
-def _close_on_spot(event: Event, user: User, result: str, now: datetime) -> None:
+def _close_on_spot(event: Event, user: User, result: str, now: datetime) -> EventFlow:
     """Reported and handled at once by a grid worker: closed, or waiting for the dispatcher's confirmation."""
     confirm = event.category.on_spot_needs_confirmation
     state = EventState.HANDLED if confirm else EventState.CLOSED
@@ -327,7 +331,9 @@ def _close_on_spot(event: Event, user: User, result: str, now: datetime) -> None
     event.stage_started_at = now
     event.due_at = deadlines.stage_due(event.category, event.urgency, state, now, None)
     event.save(update_fields=["state", "lead_unit", "handled_at", "closed_at", "stage_started_at", "due_at"])
-    _flow(event, user, "handle", EventState.REPORTED, state, comment=result, at=now, data={"on_spot": True})
+    return _flow(
+        event, user, "handle", EventState.REPORTED, state, comment=result, at=now, data={"on_spot": True}
+    )
 
 
 # --- the workflow ----------------------------------------------------------------------------------

@@ -159,7 +159,7 @@ class EventDetailOut(EventOut):
 
     @staticmethod
     def resolve_co_units(obj: Event) -> list[dict[str, str]]:
-        return [{"code": c.unit.code, "name": c.unit.name} for c in obj.co_units.select_related("unit")]
+        return [{"code": c.unit.code, "name": c.unit.name} for c in queries.co_handlers(obj)]
 
     @staticmethod
     def resolve_merged_into(obj: Event) -> int | None:
@@ -227,7 +227,8 @@ def create_event(
     idempotency_key: str = Header("", alias="Idempotency-Key", max_length=64),
 ) -> Any:
     event, created = actions.report_event(request.user, idempotency_key=idempotency_key, **payload.dict())
-    return Status(201 if created else 200, queries.event(request.user, event.pk))
+    # A new event is answered as created (its creator always sees it); a repeat as it is now.
+    return Status(201, event) if created else Status(200, queries.event(request.user, event.pk))
 
 
 @router.get("/events", response=responses(EventPage), summary="Search events in your jurisdiction")

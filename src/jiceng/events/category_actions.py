@@ -19,6 +19,7 @@ from jiceng.accounts.roles import Role
 from jiceng.audit.actions import diff, record
 from jiceng.core.concurrency import update_versioned
 from jiceng.core.errors import PermissionDenied, field_error
+from jiceng.events import category_cache
 from jiceng.events.models import EventCategory, Platform, Urgency
 from jiceng.events.schema_form import UnsupportedSchema, form_from_schema
 from jiceng.org.models import RegionLevel, UnitKind
@@ -228,6 +229,11 @@ def create_category(
     return _create(admin, code=code, name=name, platform=platform, parent_code=parent_code, **values)
 
 
+def _forget_cached() -> None:
+    category_cache.reset()
+    transaction.on_commit(category_cache.reset)  # and again once committed
+
+
 def _create(
     actor: User | None, *, code: str, name: str, platform: str, parent_code: str | None = None, **values: Any
 ) -> EventCategory:
@@ -243,6 +249,7 @@ def _create(
     if EventCategory.objects.filter(code=code).exists():
         raise field_error("code", _("A category with this code exists already."), "duplicate_code")
     category = EventCategory.objects.create(code=code, parent=_parent(parent_code), **fields)
+    _forget_cached()
     record(
         "event_category.create",
         actor=actor,
@@ -288,6 +295,7 @@ def _update(
     if parent_code is not None:
         changes["parent"] = _parent(parent_code, category)
     update_versioned(category, expected_version, changes)
+    _forget_cached()
     record(
         "event_category.update",
         actor=actor,

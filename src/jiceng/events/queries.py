@@ -12,7 +12,16 @@ from django.utils import timezone
 from jiceng.accounts.roles import Role
 from jiceng.core.coords import distance_m
 from jiceng.core.scope import get_in_scope, scoped
-from jiceng.events.models import OPEN_STATES, Event, EventCategory, EventFlow, EventState, Level, Warning
+from jiceng.events.models import (
+    OPEN_STATES,
+    Event,
+    EventCategory,
+    EventCoUnit,
+    EventFlow,
+    EventState,
+    Level,
+    Warning,
+)
 from jiceng.events.workflow import LEVEL_REGION, TRIAGE_ROLE
 
 if TYPE_CHECKING:
@@ -34,8 +43,14 @@ def event(user: User | AnonymousUser, event_id: int) -> Event:
     )
 
 
-def timeline(event: Event) -> QuerySet[EventFlow]:
-    return event.flows.select_related("actor", "unit").order_by("id")
+def timeline(event: Event) -> list[EventFlow] | QuerySet[EventFlow]:
+    known = getattr(event, "known_flows", None)
+    return known if known is not None else event.flows.select_related("actor", "unit").order_by("id")
+
+
+def co_handlers(event: Event) -> list[EventCoUnit] | QuerySet[EventCoUnit]:
+    known = getattr(event, "known_co_units", None)
+    return known if known is not None else event.co_units.select_related("unit")
 
 
 @dataclass
