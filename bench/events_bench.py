@@ -898,6 +898,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--broker",
+        default="redis://127.0.0.1:6379/14",
+        help="Celery broker for the server, with one `jiceng worker` beside it, as in production "
+        "('' runs tasks inside the request, as the embedded mode does)",
+    )
     parser.add_argument("--db", default="jiceng_bench", help="database name (created; default jiceng_bench)")
     parser.add_argument("--reuse", action="store_true", help="keep an existing database that has the events")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
@@ -957,6 +963,12 @@ def measure(args: argparse.Namespace, env: dict[str, str], var_dir: Path, accoun
     workdir.mkdir()
     scripts = write_scripts(workdir, accounts, uuid.uuid4().hex[:12], not args.no_idempotency_key)
     only = [e for e in (args.only.split(",") if args.only else ENDPOINTS) if e in ENDPOINTS]
+    worker = None
+    if args.broker:
+        env = {**env, "JICENG_CELERY_BROKER_URL": args.broker}
+        celery = [str(Path(sys.executable).parent / "jiceng"), "worker", "-c", "1", "-l", "warning"]
+        worker_log = (var_dir / "worker.log").open("wb")
+        worker = subprocess.Popen(celery, env=env, stdout=worker_log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
     server = start_server(env, args.port, args.workers, var_dir / "server.log")
     runs: list[Run] = []
     try:
@@ -975,6 +987,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], var_dir: Path, accoun
                 )
     finally:
         stop_server(server)
+        if worker is not None:
+            stop_server(worker)
         log("server stopped")
     return runs
 
