@@ -111,7 +111,10 @@ def build_org() -> Org:
             code=f"T{n}-SFS", name=f"{key.upper()}镇司法所", kind=UnitKind.DISPATCHED_AGENCY, region=township
         )
         u[f"safety_{key}"] = Unit.objects.create(
-            code=f"T{n}-ZZZX", name=f"{key.upper()}镇综治中心", kind=UnitKind.TOWNSHIP_STATION, region=township
+            code=f"T{n}-ZZZX",
+            name=f"{key.upper()}镇综治中心",
+            kind=UnitKind.TOWNSHIP_STATION,
+            region=township,
         )
         u[f"village_committee_{key}"] = Unit.objects.create(
             code=f"V{n}001-CWH",
