@@ -96,10 +96,11 @@ def name_keys(name: str) -> tuple[str, str]:
     return full[:120], initials[:30]
 
 
+@lru_cache(maxsize=1)
 def _jieba() -> Any:
     import jieba
 
-    jieba.setLogLevel(60)
+    jieba.setLogLevel(60)  # it logs its dictionary loading at INFO
     return jieba
 
 
