@@ -57,12 +57,18 @@ PHONE_INDEXES = {
 
 
 class RowError(InvalidInput):
-    """A record that cannot be written; ``details`` maps field → messages, ``codes`` field → codes."""
+    """A record that cannot be written; ``details`` maps field → messages, ``errors`` field → (code, message).
+
+    One problem gives its own code (like ``field_error``: "unknown_region", "duplicate", …); several give
+    "invalid_input"."""
 
     def __init__(self, errors: dict[str, list[tuple[str, str]]]) -> None:
         first_field, first = next(iter(errors.items()))
+        only = len(errors) == 1 and len(first) == 1
         super().__init__(
-            first[0][1], code="invalid_input", details={k: [m for _c, m in v] for k, v in errors.items()}
+            first[0][1],
+            code=first[0][0] if only else "invalid_input",
+            details={k: [m for _c, m in v] for k, v in errors.items()},
         )
         self.errors = errors
         self.field = first_field
