@@ -1,14 +1,17 @@
 """Point-in-polygon: which grid (or village, township) a point lies in.
 
 An STRtree over every region polygon, rebuilt when regions change (checked at most every few seconds),
-so assigning an event to its grid is one tree query, not a database scan.
+so assigning an event to its grid is one tree query, not a database scan. ``snapshot()`` hands the same
+index to bulk assignment (``jiceng.gis.assign``), which keeps what it derives in ``Index.extras`` so that
+it is rebuilt exactly when the index is.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import shapely
 from django.db.models import Count, Max
@@ -28,14 +31,18 @@ RECHECK_SECONDS = 5.0
 
 
 @dataclass
-class _Index:
+class Index:
+    """Per level, an STRtree of the active regions' boundaries and their ids in tree order (by code)."""
+
     stamp: tuple[int, object]
     trees: dict[str, tuple[shapely.STRtree, list[int]]]
     checked_at: float
+    # Structures derived from this index by other modules (see jiceng.gis.assign), dropped with it.
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
-_index: _Index | None = None
+_index: Index | None = None
 
 
 def _stamp() -> tuple[int, object]:
@@ -43,7 +50,7 @@ def _stamp() -> tuple[int, object]:
     return agg["n"], agg["latest"]
 
 
-def _build(stamp: tuple[int, object]) -> _Index:
+def _build(stamp: tuple[int, object]) -> Index:
     trees: dict[str, tuple[shapely.STRtree, list[int]]] = {}
     for level in LEVELS:
         rows = list(
@@ -53,10 +60,10 @@ def _build(stamp: tuple[int, object]) -> _Index:
         )
         if rows:
             trees[level] = (shapely.STRtree([shape(b) for _id, b in rows]), [i for i, _b in rows])
-    return _Index(stamp, trees, time.monotonic())
+    return Index(stamp, trees, time.monotonic())
 
 
-def _current() -> _Index:
+def _current() -> Index:
     global _index
     with _lock:
         if _index is None or time.monotonic() - _index.checked_at > RECHECK_SECONDS:
@@ -66,6 +73,12 @@ def _current() -> _Index:
             else:
                 _index.checked_at = time.monotonic()
         return _index
+
+
+def snapshot() -> Index:
+    """The current index (rebuilt when regions have changed). A point's region at a level is the
+    intersecting tree entry with the lowest position, as in ``locate``."""
+    return _current()
 
 
 def reset() -> None:

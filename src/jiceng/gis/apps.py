@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GisConfig(AppConfig):
+    name = "jiceng.gis"
+    label = "gis"
