@@ -50,6 +50,7 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
+DETECT_SPIKES_SECONDS = float(os.environ.get("JICENG_DETECT_SPIKES_SECONDS", "3600"))
 CHECK_DEADLINES_SECONDS = float(os.environ.get("JICENG_CHECK_DEADLINES_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Yellow and red deadline warnings (idempotent: only changes notify).
@@ -58,6 +59,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": CHECK_DEADLINES_SECONDS,
         # A run still queued when the next one is due is dropped: the next one does the same work.
         "options": {"expires": CHECK_DEADLINES_SECONDS * 0.9},
+    },
+    # Early warnings: spikes of a category in a township (idempotent: once per day and key).
+    "detect-spikes": {
+        "task": "jiceng.analytics.tasks.detect_spikes",
+        "schedule": DETECT_SPIKES_SECONDS,
+        "options": {"expires": DETECT_SPIKES_SECONDS * 0.9},
+    },
+    # Scorecards of the last month and quarter, once each (idempotent: a computed period is kept).
+    "compute-scorecards": {
+        "task": "jiceng.analytics.tasks.compute_scorecards",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 5 * 3600.0},
     },
 }
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiceng.accounts.roles import Role
+from jiceng.analytics import rollups
 from jiceng.audit.actions import record, record_sensitive_view
 from jiceng.core.coords import CoordSystem, to_wgs84
 from jiceng.core.crypto import blind_index
@@ -295,6 +296,7 @@ def report_event(
             ]
             if on_spot:
                 flows.append(_close_on_spot(event, user, on_spot_result, now))
+            rollups.event_reported(event)
             record(
                 "event.report",
                 actor=user,
@@ -569,6 +571,7 @@ def perform(
         )
         if updated != 1:
             raise Conflict()
+        rollups.event_changed(event, changes)
         _flow(event, user, action, event.state, new_state, comment=values["comment"], data=data, at=now)
         record(
             f"event.{action}",

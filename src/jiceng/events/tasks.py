@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from jiceng.analytics import rollups
 from jiceng.events.deadlines import warning_for
 from jiceng.events.models import OPEN_STATES, Event, Warning
 from jiceng.notifications.actions import notify_event
@@ -84,6 +85,7 @@ def _apply(changes: list[_Change]) -> dict[str, int]:
                         due_at=change.due_at,
                     ).update(**values)
                     if updated == 1:
+                        rollups.warning_changed(change.event_id, change.old, change.new)
                         notify_event(change.event_id, NOTIFICATION_KIND[Warning(change.new)])
                         done[change.new] += 1
             except SoftTimeLimitExceeded:

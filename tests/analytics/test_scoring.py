@@ -1,0 +1,261 @@
+"""量化考核: a month's scorecard, each score's drill-down listing exactly the records behind it."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from jiceng.analytics import actions, scoring
+from jiceng.analytics.models import PeriodKind, ScoreItem, ScoringRule
+from jiceng.analytics.rollups import local_day, local_zone
+from jiceng.analytics.tasks import compute_scorecards
+from jiceng.audit.models import AuditEntry
+from jiceng.core.errors import Conflict, PermissionDenied
+from jiceng.events.actions import perform, report_event
+from jiceng.events.models import EventFlow
+from tests.conftest import Org
+from tests.events.conftest import IN_GRID_A, IN_GRID_B
+
+RULES = [
+    ("按期结案率", "unit", "on_time_rate", "40", "0.9", "0"),
+    ("核查不通过", "unit", "failed_verifications", "20", None, "5"),
+    ("退回", "unit", "returns", "10", None, "2"),
+    ("上报数", "grid_worker", "reports", "30", "5", "0"),
+    ("不予受理", "grid_worker", "rejected_reports", "10", None, "5"),
+    ("结案率", "township", "close_rate", "50", "0.95", "0"),
+    ("满意率", "village", "satisfaction", "20", None, "0"),
+]
+
+
+def month_start() -> date:
+    first_this = local_day(timezone.now()).replace(day=1)
+    return (first_this - timedelta(days=1)).replace(day=1)
+
+
+def at(day: date, days: int, hours: int = 0) -> datetime:
+    return datetime.combine(day, time(9), tzinfo=local_zone()) + timedelta(days=days, hours=hours)
+
+
+def act(org: Org, who: tuple[str, str], event: Any, action: str, when: datetime, **fields: Any) -> None:
+    perform(org.user(*who), event.pk, action, now=when, **fields)
+
+
+@pytest.fixture
+def month(org: Org, categories: Any) -> dict[str, Any]:
+    """One month of work in both townships, and an event of the month before verified in this one."""
+    for name, subject, metric, weight, target, deduction in RULES:
+        actions.create_rule(
+            org.user("county", "admin"),
+            name=name,
+            subject_type=subject,
+            metric=metric,
+            weight=weight,
+            target=target,
+            deduction=deduction,
+        )
+    m = month_start()
+    grid, disp, station = ("a", "grid_worker"), ("a", "dispatcher"), ("a", "handler")
+    station_a = org.units["station_a"].code
+    ids: dict[str, Any] = {}
+
+    def report(key: str, when: datetime, where: str = "a") -> Any:
+        place = IN_GRID_A if where == "a" else IN_GRID_B
+        event, _ = report_event(org.user(where, "grid_worker"), category="0301", title=key, now=when, **place)
+        ids[key] = event
+        return event
+
+    # From the month before: handled and failed verification early this month.
+    e5 = report("e5", at(m, -5))
+    act(org, disp, e5, "accept", at(m, -5, 1))
+    act(org, disp, e5, "dispatch", at(m, -5, 2), lead_unit=station_a)
+    act(org, station, e5, "sign", at(m, -5, 3))
+    act(org, station, e5, "handle", at(m, 0, 1), comment="ok")
+    act(org, grid, e5, "verify_fail", at(m, 2), comment="not fixed")
+    # e1: failed one verification, then closed on time.
+    e1 = report("e1", at(m, 1))
+    act(org, disp, e1, "accept", at(m, 1, 1))
+    act(org, disp, e1, "dispatch", at(m, 1, 2), lead_unit=station_a)
+    act(org, station, e1, "sign", at(m, 1, 3))
+    act(org, station, e1, "handle", at(m, 1, 4), comment="ok")
+    act(org, grid, e1, "verify_fail", at(m, 1, 5), comment="not yet")
+    act(org, station, e1, "handle", at(m, 1, 6), comment="ok now")
+    act(org, grid, e1, "verify_pass", at(m, 1, 7))
+    act(org, grid, e1, "evaluate", at(m, 1, 8), evaluation="satisfied")
+    # e2: returned once, sent again, handled long after its deadline.
+    e2 = report("e2", at(m, 2))
+    act(org, disp, e2, "accept", at(m, 2, 1))
+    act(org, disp, e2, "dispatch", at(m, 2, 2), lead_unit=station_a)
+    act(org, station, e2, "return", at(m, 2, 3), comment="not ours")
+    act(org, disp, e2, "dispatch", at(m, 2, 4), lead_unit=station_a)
+    act(org, station, e2, "sign", at(m, 2, 5))
+    act(org, station, e2, "handle", at(m, 20), comment="late")
+    act(org, grid, e2, "verify_pass", at(m, 20, 1))
+    act(org, grid, e2, "evaluate", at(m, 20, 2), evaluation="dissatisfied")
+    # e3: not accepted.
+    e3 = report("e3", at(m, 3))
+    act(org, disp, e3, "reject", at(m, 3, 1), comment="duplicate")
+    # e4: township B, closed on time.
+    e4 = report("e4", at(m, 4), "b")
+    act(org, ("b", "dispatcher"), e4, "accept", at(m, 4, 1))
+    act(org, ("b", "dispatcher"), e4, "dispatch", at(m, 4, 2), lead_unit=org.units["station_b"].code)
+    act(org, ("b", "handler"), e4, "sign", at(m, 4, 3))
+    act(org, ("b", "handler"), e4, "handle", at(m, 4, 4), comment="ok")
+    act(org, ("b", "grid_worker"), e4, "verify_pass", at(m, 4, 5))
+    return {"start": m, **ids}
+
+
+def items(card: Any, subject_code: str) -> dict[str, ScoreItem]:
+    return {
+        i.metric: i for i in ScoreItem.objects.filter(row__scorecard=card, row__subject_code=subject_code)
+    }
+
+
+def flow_ids(event: Any, action: str) -> list[int]:
+    return list(
+        EventFlow.objects.filter(event=event, action=action).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def test_a_months_scores_and_the_records_behind_them(org: Org, month: dict[str, Any], api_as: Any) -> None:
+    card = scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    e1, e2, e3, e4, e5 = (month[k] for k in ("e1", "e2", "e3", "e4", "e5"))
+
+    station = items(card, org.units["station_a"].code)
+    on_time = station["on_time_rate"]
+    assert (on_time.event_ids, on_time.hit_event_ids) == ([e1.pk, e2.pk], [e1.pk])
+    assert on_time.value == 0.5 and on_time.points == Decimal("22.22")  # 40 × 0.5 / 0.9
+    failed = station["failed_verifications"]
+    # Flows of the month, wherever the event was reported: e5's (reported the month before) and e1's.
+    assert failed.flow_ids == sorted(flow_ids(e1, "verify_fail") + flow_ids(e5, "verify_fail"))
+    assert (failed.failures, failed.points) == (2, Decimal("10.00"))
+    returns = station["returns"]
+    assert returns.flow_ids == flow_ids(e2, "return") and returns.points == Decimal("8.00")
+    row = on_time.row
+    assert row.total == Decimal("40.22") and row.full_marks == Decimal("70")
+
+    worker = items(card, org.user("a", "grid_worker").username)
+    assert worker["reports"].flow_ids == sorted(
+        flow_ids(e1, "report") + flow_ids(e2, "report") + flow_ids(e3, "report")
+    )
+    assert worker["reports"].points == Decimal("18.00")  # 30 × 3 / 5
+    assert worker["rejected_reports"].hit_event_ids == [e3.pk] and worker[
+        "rejected_reports"
+    ].points == Decimal("5.00")
+
+    township_a = items(card, org.regions["township_a"].code)["close_rate"]
+    assert township_a.event_ids == [e1.pk, e2.pk] and township_a.hit_event_ids == [e1.pk, e2.pk]
+    village_a = items(card, org.regions["village_a"].code)["satisfaction"]
+    assert (village_a.event_ids, village_a.hit_event_ids, village_a.points) == (
+        [e1.pk, e2.pk],
+        [e1.pk],
+        Decimal("10.00"),
+    )
+    township_b = items(card, org.regions["township_b"].code)["close_rate"]
+    assert township_b.event_ids == [e4.pk]
+
+    # The drill-down lists exactly those records, to whoever may see the subject.
+    client = api_as(org.user("a", "dispatcher"))
+    detail = client.get(f"/api/v1/analytics/score-items/{on_time.pk}").json()
+    assert [(e["id"], e["hit"]) for e in detail["events"]] == [(e1.pk, True), (e2.pk, False)]
+    assert detail["hidden"] == 0 and detail["points"] == 22.22
+    detail = client.get(f"/api/v1/analytics/score-items/{failed.pk}").json()
+    assert [f["id"] for f in detail["flows"]] == failed.flow_ids
+    assert {f["action"] for f in detail["flows"]} == {"verify_fail"}
+    page = api_as(org.user("a", "dispatcher"))
+    assert page.get(f"/api/v1/analytics/score-items/{township_b.pk}").status_code == 404
+    assert (
+        api_as(org.user("b", "dispatcher")).get(f"/api/v1/analytics/score-items/{on_time.pk}").status_code
+        == 404
+    )
+
+    # The scorecard as township A sees it: its own subjects only.
+    listed = client.get(f"/api/v1/analytics/scorecards?kind=month&start={month['start']}").json()
+    prefix = org.regions["township_a"].scope_prefix
+    assert listed["rows"] and all(r["region_code"].startswith(prefix) for r in listed["rows"])
+
+
+def test_history_stays_until_recomputed(org: Org, month: dict[str, Any]) -> None:
+    admin = org.user("county", "admin")
+    card = scoring.compute_scorecard(admin, PeriodKind.MONTH, month["start"])
+    before = items(card, org.regions["township_b"].code)["close_rate"]
+    with pytest.raises(Conflict):
+        scoring.compute_scorecard(admin, PeriodKind.MONTH, month["start"])
+    # The events move on: the stored scores do not…
+    perform(org.user("b", "grid_worker"), month["e4"].pk, "evaluate", evaluation="dissatisfied")
+    assert ScoreItem.objects.get(pk=before.pk).points == before.points
+    # …until someone recomputes the period.
+    card = scoring.compute_scorecard(admin, PeriodKind.MONTH, month["start"], replace=True)
+    assert items(card, org.regions["village_b"].code)["satisfaction"].value == 0.0
+    assert AuditEntry.objects.filter(action="analytics.scorecard.compute").count() == 2
+
+
+def test_only_county_administrators_and_leaders_compute(org: Org, month: dict[str, Any]) -> None:
+    for who in (("a", "admin"), ("a", "leader"), ("county", "handler"), ("a", "dispatcher")):
+        with pytest.raises(PermissionDenied):
+            scoring.compute_scorecard(org.user(*who), PeriodKind.MONTH, month["start"])
+    scoring.compute_scorecard(org.user("county", "leader"), PeriodKind.QUARTER, month["start"])
+
+
+def test_the_task_computes_the_last_periods_once(org: Org, month: dict[str, Any]) -> None:
+    first = compute_scorecards()
+    assert set(first) == {"month", "quarter"} and first["month"] == f"{month['start']:%Y-%m}"
+    assert compute_scorecards() == {}
+
+
+def test_export_and_pages(org: Org, month: dict[str, Any], page_as: Any) -> None:
+    scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    period = f"{month['start']:%Y-%m}"
+    county = page_as(org.user("county", "leader"))
+    page = county.get(f"/analytics/scorecards/?kind=month&period={period}")
+    assert page.status_code == 200 and "A镇司法所" in page.content.decode()
+    file = county.get(f"/analytics/scorecards/export/?kind=month&period={period}")
+    assert file.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(file.streaming_content)))
+    names = [row[2] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert "A镇司法所" in names and "B镇司法所" in names
+    assert AuditEntry.objects.filter(action="analytics.scorecard.export").exists()
+    own = page_as(org.user("a", "dispatcher")).get(f"/analytics/scorecards/?kind=month&period={period}")
+    assert "A镇司法所" in own.content.decode() and "B镇司法所" not in own.content.decode()
+    item = ScoreItem.objects.filter(row__subject_code=org.units["station_a"].code).first()
+    assert item is not None
+    assert page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{item.pk}/").status_code == 200
+    assert page_as(org.user("b", "dispatcher")).get(f"/analytics/scores/{item.pk}/").status_code == 404
+
+
+def test_rules_are_edited_by_county_administrators_only(org: Org, categories: Any, page_as: Any) -> None:
+    admin = page_as(org.user("county", "admin"))
+    body = {
+        "name": "满意率",
+        "subject_type": "unit",
+        "metric": "satisfaction",
+        "weight": "15",
+        "target": "0.9",
+        "deduction": "0",
+        "sort": "1",
+        "is_active": "on",
+    }
+    assert admin.post("/analytics/rules/new/", body).status_code == 302
+    rule = ScoringRule.objects.get(name="满意率")
+    assert AuditEntry.objects.filter(action="analytics.rule.create", object_id=str(rule.pk)).exists()
+    edited = admin.post(
+        f"/analytics/rules/{rule.pk}/edit/", {**body, "weight": "20", "version": rule.version}
+    )
+    assert edited.status_code == 302
+    rule.refresh_from_db()
+    assert rule.weight == Decimal("20") and rule.version == 2
+    entry = AuditEntry.objects.get(action="analytics.rule.update")
+    assert entry.changes == {"weight": {"before": "15.00", "after": "20.00"}}
+    # A metric that does not fit the subjects is refused on its field.
+    wrong = admin.post("/analytics/rules/new/", {**body, "metric": "reports"})
+    assert wrong.status_code == 200 and ScoringRule.objects.count() == 1
+    for who in (("a", "admin"), ("county", "leader")):
+        client = page_as(org.user(*who))
+        assert client.get("/analytics/rules/").status_code == 403
+        assert client.post("/analytics/rules/new/", body).status_code == 403
+        assert client.get(f"/analytics/rules/{rule.pk}/edit/").status_code == 403
