@@ -8,7 +8,8 @@
 #   make assets     npm ci and copy the front-end files into static/vendor/
 #   make messages   makemessages (zh_Hans, en) and compilemessages (needs gettext)
 #   make serve      serve the existing database with gunicorn
-#   make bench      event intake/worklist benchmark on PostgreSQL (100,000 events; see bench/README.md)
+#   make bench      event intake/worklist and dashboard benchmarks on PostgreSQL (100,000 events;
+#                   see bench/README.md)
 #   make clean      remove .venv, node_modules, copied assets and caches (var/ is kept)
 #
 # Re-running is cheap: stamp files skip pip and npm while pyproject.toml, requirements.lock
@@ -36,7 +37,7 @@ DEV_ENV := JICENG_DEBUG=1
 .PHONY: help demo test lint format assets messages serve clean install install-test compile-messages bench
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- Python -----------------------------------------------------------------------------
 
@@ -121,3 +122,4 @@ BENCH_ARGS ?=
 bench: $(VENV)/.stamp-runtime
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 	$(PY) bench/events_bench.py --events 100000 --duration 10 $(BENCH_ARGS)
+	$(PY) bench/analytics_bench.py --events 100000 --duration 10 --repeat 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "jiceng.events",
     "jiceng.notifications",
     "jiceng.registry",
+    "jiceng.analytics",
+    "jiceng.gis",
     "jiceng.web",
     "jiceng.demo",
 ]
@@ -155,14 +158,28 @@ API_TOKEN_TOUCH_SECONDS = 60
 # Behind a reverse proxy that sets X-Forwarded-For, trust it for the client IP in audit records.
 TRUST_PROXY_HEADERS = env_bool("JICENG_TRUST_PROXY_HEADERS")
 
+# Base map of the map pages: raster tiles ({z}/{x}/{y} URL templates, several comma-separated for
+# subdomains), e.g. 天地图 (WGS-84/CGCS2000; needs its tk key in the URL) or 高德 (GCJ-02). Unset: no base
+# map, only the platform's own layers on a plain background. With a GCJ-02 source our WGS-84 geometry is
+# shifted to GCJ-02 for display.
+MAP_TILES = [u.strip() for u in os.environ.get("JICENG_MAP_TILES", "").split(",") if u.strip()]
+MAP_TILES_CRS = os.environ.get("JICENG_MAP_TILES_CRS", "wgs84").strip().lower()
+if MAP_TILES_CRS not in ("wgs84", "cgcs2000", "gcj02"):
+    raise RuntimeError("JICENG_MAP_TILES_CRS must be wgs84, cgcs2000 or gcj02")
+MAP_TILES_ATTRIBUTION = os.environ.get("JICENG_MAP_TILES_ATTRIBUTION", "")
+# The tile server's origins are allowed in the Content-Security-Policy (MapLibre fetches tiles).
+MAP_TILE_ORIGINS = sorted(
+    {f"{u.scheme}://{u.netloc}" for u in map(urlsplit, MAP_TILES) if u.scheme in ("http", "https")}
+)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *MAP_TILE_ORIGINS],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        "connect-src": ["'self'", *MAP_TILE_ORIGINS],
         "worker-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -15,6 +15,10 @@ urlpatterns = [
     path("events/", include("jiceng.events.attachment_urls")),
     path("events/", include("jiceng.events.urls")),
     path("notifications/", include("jiceng.notifications.urls")),
+    path("analytics/", include("jiceng.analytics.urls")),
+    path("map/", include("jiceng.gis.urls")),
+    path("registry/import/", include("jiceng.registry.import_urls")),
+    path("registry/", include("jiceng.registry.urls")),
     path("", include("jiceng.web.urls")),
 ]
 

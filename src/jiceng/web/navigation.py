@@ -30,6 +30,9 @@ NAV_ITEMS: list[NavItem] = [
         _("Grid work"), "events:mobile_home", frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE}), icon="phone"
     ),
     NavItem(_("Event search"), "events:search", frozenset(STAFF_ROLES), icon="search"),
+    NavItem(_("Dashboards"), "analytics:dashboard", frozenset(STAFF_ROLES), icon="chart"),
+    NavItem(_("Base data"), "registry:overview", frozenset(STAFF_ROLES), icon="database"),
+    NavItem(_("Map"), "gis:map", frozenset(STAFF_ROLES), icon="map"),
     NavItem(_("Regions"), "org:region_list", icon="map"),
     NavItem(_("Units"), "org:unit_list", icon="building"),
     NavItem(_("Users"), "accounts:user_list", frozenset({Role.ADMIN, Role.LEADER}), icon="users"),
