@@ -18,6 +18,7 @@ from jiceng.registry import codes, schema, search
 from jiceng.registry.models import (
     CreditRecord,
     House,
+    Household,
     KeyPlace,
     Organization,
     Person,
@@ -160,6 +161,13 @@ def viewers(user: User | AnonymousUser | None, obj: Record) -> QuerySet[AuditEnt
 # --- 360° views ---------------------------------------------------------------------------------------------
 
 
+def _visible(user: User | AnonymousUser | None, obj: Record | None) -> Record | None:
+    """A related record if it is live and inside the user's jurisdiction (no query: by its region code)."""
+    if obj is None or obj.deleted_at is not None or not covers(user, obj.region_code):
+        return None
+    return obj
+
+
 def person_360(user: User | AnonymousUser | None, person: Person) -> dict[str, Any]:
     from jiceng.events.models import Event
 
@@ -170,11 +178,13 @@ def person_360(user: User | AnonymousUser | None, person: Person) -> dict[str, A
     )
     events = Event.objects.restrict(user).filter(pk__in=_event_ids_for_person(person)).order_by("-id")[:50]
     return {
-        "household": person.household,
+        "household": _visible(user, person.household),
         "household_members": household_members.order_by("relation_to_head", "id"),
-        "house": person.house,
-        "tenancies": person.tenancies.select_related("house").all(),
-        "owned_houses": person.owned_houses.filter(deleted_at__isnull=True),
+        "house": _visible(user, person.house),
+        "tenancies": person.tenancies.select_related("house").filter(
+            house__in=House.objects.alive().restrict(user)
+        ),
+        "owned_houses": House.objects.alive().restrict(user).filter(owner=person),
         "credit_records": CreditRecord.objects.alive().restrict(user).filter(subject_person=person),
         "special_groups": special_groups(user, person),
         "events": events,
@@ -198,8 +208,10 @@ def house_360(user: User | AnonymousUser | None, house: House) -> dict[str, Any]
     events = events.filter(at_address).distinct()
     return {
         "residents": Person.objects.alive().restrict(user).filter(house=house),
-        "tenancies": house.tenancies.select_related("person").filter(person__deleted_at__isnull=True),
-        "households": house.households.filter(deleted_at__isnull=True),
+        "tenancies": house.tenancies.select_related("person").filter(
+            person__in=Person.objects.alive().restrict(user)
+        ),
+        "households": Household.objects.alive().restrict(user).filter(house=house),
         "events": events.order_by("-id")[:50],
     }
 
