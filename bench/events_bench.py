@@ -392,7 +392,8 @@ def generate_rows(
             else None, "warning": warning, "was_overdue": was_overdue, "handled_at": handled_at,
             "closed_at": closed_at, "evaluation": evaluation, "evaluation_comment": "",
             "merged_into_id": merged_into, "updated_at": times[-1], "version": len(path) + 1,
-            "reporter_phone": "", "return_count": int(returned), "rework_count": 0, "extension_count": 0,
+            "reporter_phone": "", "reporter_phone_index": "", "return_count": int(returned),
+            "rework_count": 0, "extension_count": 0,
             "escalation_count": 1 if level == "county" else 0, "reopen_count": 0, "supervision_count": 0,
         }  # fmt: skip
         flows = []

@@ -158,11 +158,13 @@ def _fast_hashing(settings: object) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_grid_index() -> None:
+    from jiceng.accounts import token_cache
     from jiceng.events import category_cache
     from jiceng.org import locate
 
     locate.reset()
     category_cache.reset()  # each test's categories have new ids
+    token_cache.reset()
 
 
 @pytest.fixture

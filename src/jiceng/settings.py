@@ -155,6 +155,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = env_int("JICENG_HSTS_SECONDS", 0)
 API_TOKEN_TOUCH_SECONDS = 60
+# How long a server process trusts a checked token before reading it again (revocation, role changes).
+API_TOKEN_CACHE_SECONDS = env_int("JICENG_API_TOKEN_CACHE_SECONDS", 10)
 # Behind a reverse proxy that sets X-Forwarded-For, trust it for the client IP in audit records.
 TRUST_PROXY_HEADERS = env_bool("JICENG_TRUST_PROXY_HEADERS")
 

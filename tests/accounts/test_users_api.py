@@ -101,6 +101,29 @@ def test_tokens_are_stored_hashed_revocable_and_track_last_use(org: Org, api_as)
     assert api_as(org.user("b", "handler")).delete(f"/api/v1/me/tokens/{token.pk}").status_code == 404
 
 
+def test_a_cached_token_sees_role_changes_and_deactivation_at_once(org: Org, api_as, settings) -> None:
+    from django.test import Client
+
+    from jiceng.accounts.models import UserRole
+
+    user = org.user("a", "dispatcher")
+    raw = api_as(user).post_json("/api/v1/me/tokens", {"name": "bench"}).json()["token"]
+    fresh = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert "dispatcher" in fresh.get("/api/v1/me").json()["roles"]
+    UserRole.objects.create(user=user, role="leader")
+    assert "leader" in fresh.get("/api/v1/me").json()["roles"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert fresh.get("/api/v1/me").status_code == 401
+    # A change that bypasses the model (a bulk update) is noticed once the cache entry expires.
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert fresh.get("/api/v1/me").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    assert fresh.get("/api/v1/me").status_code == 401
+
+
 def test_session_api_writes_need_csrf(org: Org) -> None:
     from django.test import Client
 

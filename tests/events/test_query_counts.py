@@ -42,7 +42,7 @@ def test_create_event_query_budget(org: Org, categories: Any, api_as: Any) -> No
     assert response.json()["timeline"][0]["action"] == "report"
     # token, roles, grid region, event, flow, rollups (day, current), audit (head, entry, head);
     # notifications run after the commit
-    assert len(statements) <= 10, "\n".join(statements)
+    assert len(statements) <= 9, "\n".join(statements)
     assert not any("events_eventcategory" in s for s in statements)
 
 

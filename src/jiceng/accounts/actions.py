@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.accounts import token_cache
 from jiceng.accounts.models import ApiToken, User, UserRole, hash_token
 from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
@@ -335,6 +337,8 @@ def revoke_token(actor: User | AnonymousUser, token: ApiToken) -> None:
         get_in_scope(User, admin, pk=token.user_id)
     with transaction.atomic():
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token_cache.reset()
+        transaction.on_commit(token_cache.reset)
         record("token.revoke", actor=actor, obj=token)
 
 
@@ -343,15 +347,26 @@ def authenticate_token(raw: str) -> User | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user", "user__unit__region")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
+    key_hash = hash_token(raw)
+    entry = token_cache.get(key_hash)
+    if entry is None:
+        token = (
+            ApiToken.objects.select_related("user", "user__unit__region")
+            .filter(key_hash=key_hash, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        token.user.role_codes  # noqa: B018 - loaded once, kept with the cached user
+        entry = token_cache.Entry(
+            token.user, token.pk, token.expires_at, token.last_used_at, time.monotonic()
+        )
+        token_cache.put(key_hash, entry)
+    if entry.expires_at and entry.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(
+    if entry.last_used_at is None or now - entry.last_used_at > timedelta(
         seconds=settings.API_TOKEN_TOUCH_SECONDS
     ):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+        ApiToken.objects.filter(pk=entry.token_pk).update(last_used_at=now)
+        entry.last_used_at = now
+    return token_cache.user_copy(entry)

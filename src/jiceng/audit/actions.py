@@ -38,7 +38,8 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk or ""
     user = actor if actor is not None and actor.is_authenticated else None
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: a failure here fails the whole write.
+    with transaction.atomic(savepoint=False):
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
             id=head.last_id + 1,

@@ -31,10 +31,12 @@ if TYPE_CHECKING:
 
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 7
+# Lists never show a region's polygon or a category's form: loading and decoding them cost more than the rows.
+LIST_DEFERRED = ("region__boundary", "category__form_schema")
 
 
 def events(user: User | AnonymousUser) -> QuerySet[Event]:
-    return scoped(Event.objects.select_related("category", "region", "lead_unit"), user)
+    return scoped(Event.objects.select_related("category", "region", "lead_unit").defer(*LIST_DEFERRED), user)
 
 
 def event(user: User | AnonymousUser, event_id: int) -> Event:
@@ -123,7 +125,7 @@ WORKLISTS_TRIAGE = {
 
 def worklist(user: User, name: str) -> QuerySet[Event]:
     """The queues of the workbenches. Triage queues are the events at the user's own level."""
-    base = Event.objects.select_related("category", "region", "lead_unit")
+    base = Event.objects.select_related("category", "region", "lead_unit").defer(*LIST_DEFERRED)
     triage = _triage_scope(user)
     if name in WORKLISTS_TRIAGE or name in ("returned", "escalated", "warnings"):
         if triage is None:

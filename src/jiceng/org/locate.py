@@ -8,6 +8,7 @@ it is rebuilt exactly when the index is.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class Index:
     stamp: tuple[int, object]
     trees: dict[str, tuple[shapely.STRtree, list[int]]]
     checked_at: float
+    # The indexed regions without their boundaries, so that a hit costs no query.
+    regions: dict[int, Region] = field(default_factory=dict)
     # Structures derived from this index by other modules (see jiceng.gis.assign), dropped with it.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -60,7 +63,9 @@ def _build(stamp: tuple[int, object]) -> Index:
         )
         if rows:
             trees[level] = (shapely.STRtree([shape(b) for _id, b in rows]), [i for i, _b in rows])
-    return Index(stamp, trees, time.monotonic())
+    ids = [i for _tree, level_ids in trees.values() for i in level_ids]
+    regions = {r.pk: r for r in Region.objects.filter(pk__in=ids).defer("boundary")} if ids else {}
+    return Index(stamp, trees, time.monotonic(), regions=regions)
 
 
 def _current() -> Index:
@@ -97,9 +102,9 @@ def locate(lng: float, lat: float) -> Region | None:
         tree, ids = index.trees[level]
         hits = tree.query(point, predicate="intersects")
         if len(hits):
-            found = Region.objects.filter(pk=ids[int(min(hits))]).first()
+            found = index.regions.get(ids[int(min(hits))])
             if found is None:  # the tree is older than the table: rebuild once
                 reset()
                 return locate(lng, lat)
-            return found
+            return copy.copy(found)
     return None
