@@ -8,8 +8,9 @@
 #   make assets     npm ci and copy the front-end files into static/vendor/
 #   make messages   makemessages (zh_Hans, en) and compilemessages (needs gettext)
 #   make serve      serve the existing database with gunicorn
-#   make bench      event intake/worklist and dashboard benchmarks on PostgreSQL (100,000 events;
-#                   see bench/README.md)
+#   make bench      every benchmark scenario at a small scale (a few minutes; PostgreSQL, wrk), one
+#                   table of figures, same-run baselines, ratios and bars (see bench/README.md)
+#   make bench-full the same at full scale: 1 M and 5 M events, 1 M people (hours)
 #   make clean      remove .venv, node_modules, copied assets and caches (var/ is kept)
 #
 # Re-running is cheap: stamp files skip pip and npm while pyproject.toml, requirements.lock
@@ -34,10 +35,10 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/jiceng/locale/*/LC_MESSAGES/*.po
 # Management commands that only inspect the code need no secret key.
 DEV_ENV := JICENG_DEBUG=1
 
-.PHONY: help demo test lint format assets messages serve clean install install-test compile-messages bench
+.PHONY: help demo test lint format assets messages serve clean install install-test compile-messages bench bench-full bench-tools
 
 help:
-	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- Python -----------------------------------------------------------------------------
 
@@ -119,7 +120,12 @@ clean:
 # --- Benchmarks (PostgreSQL on 127.0.0.1, wrk from Debian) ------------------------------
 
 BENCH_ARGS ?=
-bench: $(VENV)/.stamp-runtime
-	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-	$(PY) bench/events_bench.py --events 100000 --duration 10 $(BENCH_ARGS)
-	$(PY) bench/analytics_bench.py --events 100000 --duration 10 --repeat 1
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk </dev/null; } \
+	  || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+
+bench: $(VENV)/.stamp-runtime bench-tools
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-full: $(VENV)/.stamp-runtime bench-tools
+	$(PY) bench/run.py --full $(BENCH_ARGS)

@@ -43,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import events_bench as eb
+from bench.common import Figure, load, worker_rss_mb, write_scenario
 
 ROOT = eb.ROOT
 RESULTS = eb.RESULTS
@@ -330,10 +331,55 @@ def measure(
                         f"p50 {result.p50:6.1f}  "
                         f"p95 {result.p95:6.1f}  p99 {result.p99:6.1f} ms  errors {result.errors or 0}"
                     )
+        RSS.extend(worker_rss_mb(server.pid))
+        eb.log(f"server workers' RSS after the load: {RSS} MB")
     finally:
         eb.stop_server(server)
         eb.log("server stopped")
     return runs
+
+
+RSS: list[float] = []
+
+
+def figures(results: dict[str, Any]) -> list[Figure]:
+    st = results["server_time"]
+    n = results["events"]
+    out = []
+    for level, ms in st["p95_ms_by_level"].items():
+        bar = f"< {BAR_P95_MS:.0f} ms" if level in ("county", "township") else ""
+        out.append(
+            Figure(f"{level} dashboard server time p95 ({n:,} events)", ms, "ms", "", None, bar,
+                   ms < BAR_P95_MS if bar else None)
+        )  # fmt: skip
+    smaller = load("dashboards-1000000")
+    if n >= 4_000_000 and smaller:
+        county_1m = next(
+            (f["value"] for f in smaller["figures"] if f["name"].startswith("county dashboard server time")),
+            None,
+        )
+        county = st["p95_ms_by_level"]["county"]
+        if county_1m:
+            out.append(
+                Figure("county dashboard p95, growth from 1M", county, "ms", "the 1M run's p95", county_1m,
+                       f"≤ {BAR_GROWTH}× the 1M figure", county <= BAR_GROWTH * county_1m)
+            )  # fmt: skip
+    summary = results.get("summary") or {}
+    json_rps = summary.get(f"json@c{results['settings']['connections']}", {}).get("rps")
+    for key, s in summary.items():
+        if key.startswith("json@"):
+            out.append(Figure(f"trivial JSON (baseline) {key.split('@')[1]}", s["rps"], "req/s"))
+        else:
+            name, connections = key.split("@")
+            out.append(
+                Figure(f"{name} dashboard GET under load, {connections}", s["rps"], "req/s", "trivial JSON",
+                       json_rps)
+            )  # fmt: skip
+            out.append(Figure(f"{name} dashboard GET p95, {connections}", s["p95_ms"], "ms"))
+    if RSS:
+        out.append(Figure("server worker RSS after the load (max)", max(RSS), "MB", "", None, "< 200 MB",
+                          max(RSS) < 200))  # fmt: skip
+    return out
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -432,6 +478,8 @@ def run(args: argparse.Namespace, var_dir: Path) -> int:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-analytics-{args.events}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     eb.log(f"figures written to {out.relative_to(ROOT)}")
+    scenario = write_scenario(f"dashboards-{args.events}", figures(results), {"run": out.name})
+    eb.log(f"summary written to {scenario.relative_to(ROOT)}")
     if args.drop:
         eb.admin_sql(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
         eb.log(f"dropped {args.db}")

@@ -47,6 +47,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import Figure, worker_rss_mb, write_scenario  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 PG_URL = "postgres://postgres@127.0.0.1:5432"
 # Bench-only keys for a throw-away database (never use them elsewhere).
@@ -884,6 +889,62 @@ def print_table(summary: dict[str, dict[str, Any]], worklist: dict[str, Any]) ->
     return "\n".join(lines)
 
 
+def figures(summary: dict[str, dict[str, Any]], worklist: dict[str, Any], rss: list[float]) -> list[Figure]:
+    out: list[Figure] = []
+    json_rps = summary.get("json", {}).get("rps")
+    insert_rps = summary.get("insert", {}).get("rps")
+    if json_rps:
+        out.append(Figure("trivial JSON (baseline)", json_rps, "req/s"))
+    if insert_rps:
+        out.append(Figure("one-row ORM insert (baseline)", insert_rps, "req/s", "trivial JSON", json_rps))
+    if "create" in summary:
+        create = summary["create"]
+        out.append(
+            Figure(
+                "event intake POST /api/v1/events",
+                create["rps"],
+                "req/s",
+                "one-row insert",
+                insert_rps,
+                f"≥ {BAR_INTAKE_SHARE:.0%} of the insert",
+                create["rps"] >= BAR_INTAKE_SHARE * insert_rps if insert_rps else None,
+            )
+        )
+        out.append(
+            Figure(
+                "event intake p99 at 32 connections",
+                create["p99_ms"],
+                "ms",
+                "one-row insert p99",
+                summary.get("insert", {}).get("p99_ms"),
+                f"< {BAR_INTAKE_P99_MS:.0f} ms",
+                create["p99_ms"] < BAR_INTAKE_P99_MS,
+            )
+        )
+    if "worklist" in summary:
+        out.append(
+            Figure("worklist GET under load", summary["worklist"]["rps"], "req/s", "trivial JSON", json_rps)
+        )
+    out.append(
+        Figure(
+            f"worklist server time p95 ({worklist['events']:,} events)",
+            worklist["p95_ms_worst"],
+            "ms",
+            "",
+            None,
+            f"< {BAR_WORKLIST_P95_MS:.0f} ms",
+            worklist["p95_ms_worst"] < BAR_WORKLIST_P95_MS,
+        )
+    )
+    if rss:
+        out.append(
+            Figure(
+                "server worker RSS after the load (max)", max(rss), "MB", "", None, "< 200 MB", max(rss) < 200
+            )
+        )
+    return out
+
+
 # --- main ---------------------------------------------------------------------------------------------------
 
 
@@ -958,7 +1019,9 @@ def prepare(args: argparse.Namespace, timer: Timer, rng: random.Random) -> None:
     timer.run("VACUUM ANALYZE", vacuum_analyze)
 
 
-def measure(args: argparse.Namespace, env: dict[str, str], var_dir: Path, accounts: Accounts) -> list[Run]:
+def measure(
+    args: argparse.Namespace, env: dict[str, str], var_dir: Path, accounts: Accounts
+) -> tuple[list[Run], list[float]]:
     """Start the server, warm up, then run wrk on each endpoint, interleaved, ``--repeat`` times."""
     workdir = var_dir / "lua"
     workdir.mkdir()
@@ -986,12 +1049,14 @@ def measure(args: argparse.Namespace, env: dict[str, str], var_dir: Path, accoun
                     f"p95 {result.p95:6.1f}  p99 {result.p99:6.1f} ms  errors {result.errors or 0}  "
                     f"(load {result.load_before})"
                 )
+        rss = worker_rss_mb(server.pid)
+        log(f"server workers' RSS after the load: {rss} MB")
     finally:
         stop_server(server)
         if worker is not None:
             stop_server(worker)
         log("server stopped")
-    return runs
+    return runs, rss
 
 
 def run(args: argparse.Namespace, var_dir: Path) -> int:
@@ -1026,12 +1091,12 @@ def run(args: argparse.Namespace, var_dir: Path) -> int:
         results["machine"]["postgres"], results["events_in_db_before"] = cursor.fetchone()
     connection.close()
 
-    runs = measure(args, env, var_dir, accounts)
+    runs, rss = measure(args, env, var_dir, accounts)
     log("timing the worklist in-process")
     worklist = worklist_server_time()
     connection.close()
     summary = summarize(runs)
-    results.update(summary=summary, runs=[vars(r) for r in runs], worklist=worklist)
+    results.update(summary=summary, runs=[vars(r) for r in runs], worklist=worklist, worker_rss_mb=rss)
     results["machine"]["load_at_end"] = os.getloadavg()
     print()
     if set(ENDPOINTS) <= set(summary):
@@ -1054,6 +1119,8 @@ def run(args: argparse.Namespace, var_dir: Path) -> int:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{args.events}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     log(f"figures written to {out.relative_to(ROOT)}")
+    scenario = write_scenario(f"events-{args.events}", figures(summary, worklist, rss), {"run": out.name})
+    log(f"summary written to {scenario.relative_to(ROOT)}")
     if args.drop:
         admin_sql(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
         log(f"dropped {args.db}")

@@ -49,6 +49,9 @@ import shapely  # noqa: E402
 from jiceng.gis import assign as bulk  # noqa: E402
 from jiceng.org import locate  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from bench.common import Figure, write_scenario  # noqa: E402
+
 
 def cells(n: int, rng: np.random.Generator) -> list[Any]:
     min_x, min_y, max_x, max_y = EXTENT
@@ -188,6 +191,15 @@ def main() -> None:
         )
     )
     print(f"written to {out.relative_to(ROOT)}")
+    rate = n / assign_s
+    figures = [
+        Figure(
+            f"grid assignment, {len(polys):,} polygons, {n:,} points", rate, "points/s",
+            "STRtree query alone", n / query_s, f"≥ {BAR_POINTS_PER_S:,} points/s", rate >= BAR_POINTS_PER_S,
+        ),
+        Figure("naive per-point loop", len(sample) / naive_s, "points/s", "jiceng.gis.assign", rate),
+    ]  # fmt: skip
+    write_scenario("gis", figures, {"run": out.name, "same_answers": same and same_naive})
     if not (same and same_naive):
         sys.exit(1)
 

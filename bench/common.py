@@ -1,0 +1,101 @@
+"""What every scenario reports: figures next to their same-run baseline and their bar, one file per scenario.
+
+Each bench script ends with ``write_scenario(name, figures, details)``: ``bench/results/<name>.json`` holds
+the latest run of that scenario (the scripts' timestamped files keep the history), and ``bench/run.py``
+prints all of them as one table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: str = ""  # what the value is compared with, measured in the same run
+    baseline_value: float | None = None
+    bar: str = ""  # the DESIGN.md bar, in words
+    met: bool | None = None  # None: not a bar, or not decidable at this scale
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline_value:
+            return None
+        return self.value / self.baseline_value
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each child process (the server's workers) of ``master_pid``."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    pids = children.read_text().split() if children.exists() else []
+    sizes = []
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load": os.getloadavg(),
+    }
+
+
+def write_scenario(scenario: str, figures: list[Figure], details: dict[str, Any] | None = None) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{scenario}.json"
+    document = {
+        "scenario": scenario,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
+        "details": details or {},
+    }
+    out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    return out
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+
+
+def table(documents: list[dict[str, Any]]) -> str:
+    """One Markdown table of every figure of the given scenario documents."""
+    lines = [
+        "| scenario | figure | value | baseline (same run) | ratio | bar | verdict |",
+        "|---|---|---:|---|---:|---|---|",
+    ]
+    for doc in documents:
+        for f in doc["figures"]:
+            baseline = f"{f['baseline']} {_number(f['baseline_value'])}".strip() if f["baseline"] else ""
+            ratio = f"{f['ratio']:.2f}" if f.get("ratio") is not None else ""
+            verdict = {True: "met", False: "**missed**", None: ""}[f["met"]]
+            cells = [doc["scenario"], f["name"], f"{_number(f['value'])} {f['unit']}", baseline, ratio]
+            lines.append("| " + " | ".join([*cells, f["bar"], verdict]) + " |")
+    return "\n".join(lines)
+
+
+def load(scenario: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{scenario}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
