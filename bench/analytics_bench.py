@@ -365,12 +365,12 @@ def figures(results: dict[str, Any]) -> list[Figure]:
                        f"≤ {BAR_GROWTH}× the 1M figure", county <= BAR_GROWTH * county_1m)
             )  # fmt: skip
     summary = results.get("summary") or {}
-    json_rps = summary.get(f"json@c{results['settings']['connections']}", {}).get("rps")
     for key, s in summary.items():
-        if key.startswith("json@"):
-            out.append(Figure(f"trivial JSON (baseline) {key.split('@')[1]}", s["rps"], "req/s"))
+        name, connections = key.split("@")
+        if name == "json":
+            out.append(Figure(f"trivial JSON (baseline), {connections}", s["rps"], "req/s"))
         else:
-            name, connections = key.split("@")
+            json_rps = summary.get(f"json@{connections}", {}).get("rps")
             out.append(
                 Figure(f"{name} dashboard GET under load, {connections}", s["rps"], "req/s", "trivial JSON",
                        json_rps)

@@ -889,7 +889,9 @@ def print_table(summary: dict[str, dict[str, Any]], worklist: dict[str, Any]) ->
     return "\n".join(lines)
 
 
-def figures(summary: dict[str, dict[str, Any]], worklist: dict[str, Any], rss: list[float]) -> list[Figure]:
+def scenario_figures(
+    summary: dict[str, dict[str, Any]], worklist: dict[str, Any], rss: list[float]
+) -> list[Figure]:
     out: list[Figure] = []
     json_rps = summary.get("json", {}).get("rps")
     insert_rps = summary.get("insert", {}).get("rps")
@@ -1119,7 +1121,9 @@ def run(args: argparse.Namespace, var_dir: Path) -> int:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{args.events}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
     log(f"figures written to {out.relative_to(ROOT)}")
-    scenario = write_scenario(f"events-{args.events}", figures(summary, worklist, rss), {"run": out.name})
+    scenario = write_scenario(
+        f"events-{args.events}", scenario_figures(summary, worklist, rss), {"run": out.name}
+    )
     log(f"summary written to {scenario.relative_to(ROOT)}")
     if args.drop:
         admin_sql(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
