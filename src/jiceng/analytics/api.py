@@ -17,8 +17,8 @@ router = Router(tags=["analytics"])
 
 
 class Plain(BaseModel):
-    """A schema validated from plain dicts: pydantic alone, without ninja's ORM attribute getter (the dashboard
-    answer has thousands of fields, and the getter was a quarter of its time)."""
+    """Validated by pydantic alone, without ninja's per-attribute ORM getter: the dashboard answer has
+    thousands of fields, and the getter was a quarter of its time."""
 
     model_config = ConfigDict(from_attributes=True)
 
