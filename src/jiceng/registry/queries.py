@@ -85,7 +85,8 @@ def records(
         )
     if wanted:
         qs = qs.filter(**wanted)
-    return qs.select_related("region")
+    # A list never shows the region's polygon: reading and decoding it cost more than the row.
+    return qs.select_related("region").defer("region__boundary")
 
 
 def _json_contains() -> bool:
