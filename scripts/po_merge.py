@@ -39,9 +39,8 @@ def merge(parts: list[str]) -> int:
                 current.flags = [f for f in current.flags if f != "fuzzy"]
                 changed += 1
     po.save(str(CATALOG))
-    subprocess.run(
-        ["msgfmt", "--check", "-o", str(CATALOG.with_suffix(".mo")), str(CATALOG)], check=True
-    )
+    mo = str(CATALOG.with_suffix(".mo"))
+    subprocess.run(["msgfmt", "--check", "-o", mo, str(CATALOG)], check=True)  # noqa: S603, S607
     return changed
 
 
