@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -442,3 +443,37 @@ def test_200000_people_with_one_percent_bad_rows(org: Org, tmp_path: Path) -> No
     assert (again.created, again.updated, again.unchanged) == (0, 0, report.created)
     assert {e.row: (e.column, e.code) for e in again.errors} == expected.bad
     assert Person.objects.filter(version__gt=1).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_thread_writes_each_batch_while_the_next_is_read(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches are written by a thread on PostgreSQL only")
+    user = org.user("a", "grid_worker")
+    writers: list[str] = []
+    save = imports._Importer._save
+
+    def spy(self: Any, *args: Any) -> None:
+        writers.append(threading.current_thread().name)
+        save(self, *args)
+
+    monkeypatch.setattr(imports._Importer, "_save", spy)
+    rows = [person(org, i, phone="13812345678") for i in range(5)]
+    rows.insert(3, {**person(org, 1), "name": "重复"})
+    report = imports.import_rows(user, "person", rows, batch_size=2)
+    assert (report.created, report.error_rows) == (5, 1)
+    assert codes_of(report) == [(4, "id_number", "duplicate_in_file")]
+    assert len(writers) == 3 and all(name.startswith("registry-import") for name in writers)
+    entries = list(AuditEntry.objects.filter(action="registry.person.import").order_by("id"))
+    assert [(e.changes.get("batch"), e.changes.get("created")) for e in entries] == [
+        (1, 2),
+        (2, 1),
+        (3, 2),
+        (None, 5),
+    ]
+    assert Person.objects.filter(phone_index__gt="").count() == 5
+    assert imports.import_rows(user, "person", rows, batch_size=2).unchanged == 5

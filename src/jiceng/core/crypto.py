@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
@@ -90,3 +91,27 @@ def blind_index(value: str) -> str:
     """A keyed hash of a normalized value: equal values match, nothing can be read back."""
     _, key = _keys(_master())
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def blind_indexer() -> Callable[[str], str]:
+    """``blind_index`` with the current key looked up once (bulk work: imports)."""
+    _, key = _keys(_master())
+
+    def index(value: str) -> str:
+        return hmac.digest(key, value.encode(), "sha256").hex()[:40]
+
+    return index
+
+
+def encryptor() -> Callable[[str], str]:
+    """``encrypt`` with the current key looked up once (bulk work: imports)."""
+    master = _master()
+    key, _ = _keys(master)
+    aead = AESGCM(key)
+    prefix = f"{PREFIX}{key_id(master)}:"
+
+    def seal(plaintext: str) -> str:
+        nonce = os.urandom(12)
+        return prefix + base64.b64encode(nonce + aead.encrypt(nonce, plaintext.encode(), None)).decode()
+
+    return seal

@@ -9,6 +9,7 @@ sex, phones and ID numbers get their blind indexes, coordinates give the grid. I
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
 from jiceng.audit.actions import diff, record, record_sensitive_view
 from jiceng.core.concurrency import update_versioned
-from jiceng.core.crypto import blind_index
+from jiceng.core.crypto import blind_index, blind_indexer
 from jiceng.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
 from jiceng.core.scope import covers, get_in_scope, jurisdiction_prefix
 from jiceng.core.validators import IdNumber, mask_id_number, mask_phone
@@ -85,12 +86,14 @@ class Resolver:
     user: Any
     prefix: str = field(init=False)
     cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    index: Callable[[str], str] = field(init=False, repr=False)  # blind_index, key bound once
 
     def __post_init__(self) -> None:
         prefix = jurisdiction_prefix(self.user)
         if prefix is None:
             raise PermissionDenied()
         self.prefix = prefix
+        self.index = blind_indexer()
 
     def _get(self, key: tuple[str, str], load: Any) -> Any:
         if key not in self.cache:
@@ -148,7 +151,7 @@ def model_values(
         parsed: IdNumber | None = out.pop("id_number", None) if "id_number" in out else None
         if "id_number" in values:
             out["id_number"] = parsed.number if parsed else ""
-            out["id_number_index"] = blind_index(parsed.number) if parsed else ""
+            out["id_number_index"] = resolver.index(parsed.number) if parsed else ""
             if parsed:
                 out["birth_date"] = parsed.birth_date
                 out["sex"] = "1" if parsed.sex == "M" else "2"
@@ -176,7 +179,7 @@ def model_values(
         id_number, credit_code = out.pop("subject_id_number", None), out.pop("subject_credit_code", None)
         if id_number or credit_code:
             subject = (
-                resolver.by_key(Person, blind_index(id_number.number))
+                resolver.by_key(Person, resolver.index(id_number.number))
                 if id_number
                 else resolver.by_key(Organization, credit_code)
             )
@@ -198,7 +201,7 @@ def model_values(
     for name, index in PHONE_INDEXES.items():
         if name in out:
             out[name] = out[name] or ""
-            out[index] = blind_index(out[name]) if out[name] else ""
+            out[index] = resolver.index(out[name]) if out[name] else ""
     if kind == "credit" and fallback is not None:
         out["region"], out["region_code"] = fallback.region, fallback.region_code
     elif instance is None or "region" in values or values.get("lng") is not None or fallback is not None:

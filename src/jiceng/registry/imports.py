@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import csv
 import io
 import sqlite3
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import cache, partial
 from pathlib import Path
@@ -33,8 +35,9 @@ from django.utils.translation import gettext as _
 
 from jiceng.accounts.permissions import has_role, require_role
 from jiceng.audit.actions import record
-from jiceng.core.crypto import blind_index
+from jiceng.core.crypto import blind_index, encryptor
 from jiceng.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from jiceng.core.fields import EncryptedTextField
 from jiceng.core.scope import jurisdiction_prefix
 from jiceng.registry import actions, schema
 from jiceng.registry.actions import Resolver, RowError
@@ -238,6 +241,7 @@ class _Inserter:
 
     def _converters(self, db: Any, now: datetime) -> list[Callable[[Any], Any]]:
         converters: list[Callable[[Any], Any]] = []
+        seal = encryptor()
         for f in self.fields:
             kind = type(f)
             if f.attname in self.stamps:  # the same moment for the whole batch: converted once
@@ -246,21 +250,27 @@ class _Inserter:
                 converters.append(_same)
             elif kind in _PLAIN_TEXT:
                 converters.append(_as_text)
-            else:
-                converters.append(partial(f.get_db_prep_save, connection=db))
+            elif isinstance(f, EncryptedTextField):
+                converters.append(_sealer(seal))
+            else:  # None is NULL for every other field type here (dates, decimals, JSON)
+                converters.append(_none_or(partial(f.get_db_prep_save, connection=db)))
         return converters
 
-    def insert(self, objs: list[Record], now: datetime) -> None:
+    def rows(self, objs: list[Record], now: datetime) -> list[list[Any]]:
+        """The batch's column values as the database takes them (encrypted, serialized)."""
         db = connections[DEFAULT_DB_ALIAS]
         for obj in objs:
             for name in self.stamps:
                 setattr(obj, name, now)
         attnames = [f.attname for f in self.fields]
         converters = self._converters(db, now)
-        rows = [
+        return [
             [convert(data[name]) for convert, name in zip(converters, attnames, strict=True)]
             for data in (obj.__dict__ for obj in objs)
         ]
+
+    def insert(self, rows: list[list[Any]]) -> None:
+        db = connections[DEFAULT_DB_ALIAS]
         with db.cursor() as cursor:
             if db.vendor == "postgresql":
                 raw = cursor.cursor  # psycopg's own cursor: COPY
@@ -274,6 +284,48 @@ class _Inserter:
 
 def _constant(value: Any, _ignored: Any = None) -> Any:
     return value
+
+
+def _none_or(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def converted(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return converted
+
+
+def _sealer(seal: Callable[[str], str]) -> Callable[[Any], Any]:
+    """What ``EncryptedTextField.get_db_prep_save`` does, with the key bound once."""
+
+    def convert(value: Any) -> Any:
+        return value if value is None or value == "" else seal(str(value))
+
+    return convert
+
+
+MEMO_SIZE = 4096
+
+
+def _memoized(parse: schema.Parser) -> schema.Parser:
+    """``parse`` remembering its answers: columns such as ethnicity, occupation, grid or address repeat
+    across a file's rows. Bounded (cleared when full); values that are lists are copied on the way out."""
+    memo: dict[str, tuple[bool, Any]] = {}
+
+    def parsed(value: str) -> Any:
+        hit = memo.get(value)
+        if hit is None:
+            try:
+                hit = (True, parse(value))
+            except schema.FieldError as exc:
+                hit = (False, (exc.message, exc.code))
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[value] = hit
+        ok, result = hit
+        if not ok:
+            raise schema.FieldError(*result)
+        return list(result) if result.__class__ is list else result
+
+    return parsed
 
 
 def _default_factory(f: models.Field[Any, Any]) -> Callable[[], Any]:
@@ -310,8 +362,12 @@ class _Importer:
         self.on_issue = on_issue
         self.seen = _SeenKeys()
         self.inserter = _Inserter(self.model)
+        self.writer = _Writer()
         self.pending_issues: list[RowIssue] = []
         self.fields = schema.field_map(kind)
+        # Personal data is unique per record: nothing to remember (and better not kept).
+        self.specs = [s if s.personal else replace(s, parse=_memoized(s.parse)) for s in schema.FIELDS[kind]]
+        self.specs_by_columns: dict[tuple[str, ...], list[schema.Field]] = {}
         self.concrete = {f.name: f for f in self.model._meta.concrete_fields}
 
     # issues
@@ -346,7 +402,7 @@ class _Importer:
         rows: list[_Row] = []
         for number, raw in raw_rows:
             self.report.rows += 1
-            cleaned = schema.clean(self.kind, raw)
+            cleaned = schema.clean(self.kind, raw, specs=self._specs(raw))
             if not cleaned.ok:
                 self.fail(number, cleaned.errors)
                 continue
@@ -360,6 +416,18 @@ class _Importer:
         self._write(rows)
         self.flush_issues()
         self.report.batches += 1
+
+    def _specs(self, raw: Mapping[str, Any]) -> list[schema.Field]:
+        """The fields to clean for a row with these columns: the row's and the required ones. The others
+        would clean to None and be dropped (a row changes only the columns it has); the cross-checks see
+        None for them either way. A file's rows all have the same columns."""
+        columns = tuple(raw)
+        specs = self.specs_by_columns.get(columns)
+        if specs is None:
+            specs = [s for s in self.specs if s.required or s.name in raw]
+            if len(self.specs_by_columns) < 64:
+                self.specs_by_columns[columns] = specs
+        return specs
 
     def _forget(self) -> None:
         """Keep regions (few, reused by every batch), drop the records the last batch looked up."""
@@ -400,7 +468,7 @@ class _Importer:
             v = row.values
             if self.kind == "person":
                 parsed = v.get("id_number")
-                row.key = blind_index(parsed.number) if parsed else ""
+                row.key = self.resolver.index(parsed.number) if parsed else ""
             elif self.kind == "credit":
                 # Credit records live where their subject does: resolve now, the key needs the subject.
                 try:
@@ -516,6 +584,7 @@ class _Importer:
         return changed
 
     def _write(self, rows: list[_Row]) -> None:
+        """Sort the batch's rows into new, changed and unchanged ones and hand the first two to the writer."""
         now = timezone.now()
         new: list[Record] = []
         changed: list[Record] = []
@@ -540,10 +609,29 @@ class _Importer:
             changed.append(obj)
         if not new and not changed:
             return
+        prepared = self.inserter.rows(new, now) if new else []
+        self.writer.submit(
+            partial(
+                self._save, new, prepared, changed, changed_fields, self.report.batches + 1, rows[0].number
+            )
+        )
+
+    def _save(
+        self,
+        new: list[Record],
+        values: list[list[Any]],
+        changed: list[Record],
+        changed_fields: set[str],
+        batch: int,
+        first: int,
+    ) -> None:
+        """One batch's transaction (on the writer's connection when it has one)."""
         try:
             with transaction.atomic():
-                if new:
-                    self.inserter.insert(new, now)
+                if self.writer.threaded:  # its own connection: the transaction is the batch's alone
+                    _commit_without_waiting()
+                if values:
+                    self.inserter.insert(values)
                 if changed:
                     fields = sorted(self.concrete[n].name for n in changed_fields)
                     self.model.objects.bulk_update(changed, fields)
@@ -552,7 +640,7 @@ class _Importer:
                     f"registry.{self.kind}.import",
                     actor=self.user,
                     object_type=self.model._meta.label_lower,
-                    changes={"batch": self.report.batches + 1, "created": len(new), "updated": len(changed)},
+                    changes={"batch": batch, "created": len(new), "updated": len(changed)},
                 )
         except IntegrityError as exc:  # someone saved one of the batch's keys meanwhile
             raise Conflict(
@@ -560,7 +648,7 @@ class _Importer:
                     "Records of this file were saved elsewhere during the import: the rows from %(first)d on "
                     "were not imported. Import the file again."
                 )
-                % {"first": rows[0].number}
+                % {"first": first}
             ) from exc
         self.report.created += len(new)
         self.report.updated += len(changed)
@@ -586,7 +674,56 @@ class _Importer:
                 ).update(region_code=obj.region_code)
 
     def close(self) -> None:
-        self.seen.close()
+        try:
+            self.writer.close()
+        finally:
+            self.seen.close()
+
+
+class _Writer:
+    """Runs each batch's transaction. On PostgreSQL, outside any transaction, it runs in a thread with its
+    own connection while the next batch is read, cleaned and resolved (the thread mostly waits for the
+    server, without the GIL): the database's work and the importer's overlap. One batch at a time, in
+    order; an error of a batch is raised at the next ``submit`` or at ``close``. Inside a transaction (a
+    caller's ``atomic``, tests) batches are written at once on the caller's connection.
+
+    The next batch is looked up while the previous one commits: its keys cannot be among that batch's
+    (a key twice in a file is refused before the lookup), so it finds the same records either way."""
+
+    def __init__(self) -> None:
+        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="registry-import") if self.threaded else None
+        self.pending: Future[None] | None = None
+
+    def submit(self, save: Callable[[], None]) -> None:
+        self.wait()
+        if self.pool is None:
+            save()
+        else:  # the audit entries keep the request's context (ip, request id)
+            self.pending = self.pool.submit(contextvars.copy_context().run, save)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
+
+
+def _commit_without_waiting() -> None:
+    """The current transaction's COMMIT does not wait for its WAL flush (PostgreSQL). For a batch: a crash
+    can lose the last batches of a running import, never part of one; the import's summary audit entry and
+    the job's final save commit synchronously, which flushes every batch before them, so a job that says
+    "done" is durable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _credit_key(values: Mapping[str, Any]) -> str:

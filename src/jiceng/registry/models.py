@@ -159,16 +159,18 @@ class House(Record):
 class Person(Record):
     """实有人口: anyone living in the county, registered or not."""
 
-    name = models.CharField(_("name"), max_length=50, db_index=True)
-    name_pinyin = models.CharField(max_length=120, blank=True, db_index=True, editable=False)
-    name_initials = models.CharField(max_length=30, blank=True, db_index=True, editable=False)
+    # Indexed in Meta.indexes: plain b-trees, without the LIKE twins a CharField's db_index adds on
+    # PostgreSQL (names are matched exactly, pinyin and initials by an index range, phones exactly).
+    name = models.CharField(_("name"), max_length=50)
+    name_pinyin = models.CharField(max_length=120, blank=True, editable=False)
+    name_initials = models.CharField(max_length=30, blank=True, editable=False)
     id_number = EncryptedTextField(_("ID number"), blank=True, default="")
     id_number_index = models.CharField(max_length=40, blank=True, default="", editable=False)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=codes.ETHNICITIES, default="01")
     phone = EncryptedTextField(_("phone"), blank=True, default="")
-    phone_index = models.CharField(max_length=40, blank=True, default="", db_index=True, editable=False)
+    phone_index = models.CharField(max_length=40, blank=True, default="", editable=False)
     hukou_address = models.CharField(_("household registration place"), max_length=200, blank=True)
     population_type = models.CharField(
         _("population type"), max_length=12, choices=PopulationType.choices, default=PopulationType.REGISTERED
@@ -211,6 +213,12 @@ class Person(Record):
             models.UniqueConstraint(
                 fields=["id_number_index"], condition=~Q(id_number_index=""), name="registry_person_unique_id"
             )
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="registry_person_name_idx"),
+            models.Index(fields=["name_pinyin"], name="registry_person_pinyin_idx"),
+            models.Index(fields=["name_initials"], name="registry_person_initials_idx"),
+            models.Index(fields=["phone_index"], name="registry_person_phone_idx"),
         ]
 
     def __str__(self) -> str:

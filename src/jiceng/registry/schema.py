@@ -6,7 +6,7 @@ for imports and exports, and whether it holds personal data. API, pages and impo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -344,12 +344,15 @@ def _empty(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def clean(kind: str, data: Mapping[str, Any], *, partial: bool = False) -> Cleaned:
+def clean(
+    kind: str, data: Mapping[str, Any], *, partial: bool = False, specs: Sequence[Field] | None = None
+) -> Cleaned:
     """Parse the submitted values of one record. Unknown keys are ignored; in ``partial`` mode (an edit)
-    only the keys present are cleaned, and an empty value clears an optional field."""
+    only the keys present are cleaned, and an empty value clears an optional field. ``specs``: the kind's
+    fields with other (equivalent) parsers, e.g. the import's memoized ones."""
     values: dict[str, Any] = {}
     errors: dict[str, list[tuple[str, str]]] = {}
-    for spec in FIELDS[kind]:
+    for spec in FIELDS[kind] if specs is None else specs:
         if partial and spec.name not in data:
             continue
         raw = data.get(spec.name)

@@ -68,7 +68,7 @@ def _char_pinyin(char: str) -> str:
     return reading[0].lower() if reading else ""
 
 
-@lru_cache(maxsize=100000)
+@lru_cache(maxsize=20000)  # a miss costs a few µs (the characters are cached); memory matters more
 def name_keys(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese name, e.g. 张三 → ("zhangsan", "zs"); Latin names pass through."""
     name = name.strip()
