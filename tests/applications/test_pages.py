@@ -1,0 +1,181 @@
+"""Staff pages and the public progress page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from jiceng.applications.actions import perform, submit_application
+from jiceng.applications.models import Application, ApplicationState
+from tests.applications.conftest import Services, all_materials, dibao_form
+
+pytestmark = pytest.mark.django_db
+
+
+def make(svc: Services) -> Application:
+    app, _ = submit_application(
+        svc.user("a", "window"),
+        item="MZ-001",
+        person=svc.people["a"].pk,
+        form_data=dibao_form(),
+        provided=all_materials("MZ-001"),
+    )
+    return app
+
+
+def test_window_intake_page_from_item_to_submitted_application(page_as: Any, svc: Services) -> None:
+    client = page_as(svc.user("a", "window"))
+    assert "最低生活保障申请" in client.get("/services/new/").content.decode()
+    found = client.get("/services/new/", {"item": "MZ-001", "q": "张三"}).content.decode()
+    assert "张三" in found and "household_size" in found and "家庭经济状况核对授权书" in found
+    outside = client.get("/services/new/", {"item": "MZ-001", "q": "李四"}).content.decode()
+    assert 'name="person"' not in outside and "辖区内未找到此人" in outside
+    response = client.post(
+        "/services/new/",
+        {
+            "item": "MZ-001",
+            "q": "张三",
+            "person": svc.people["a"].pk,
+            "provided": all_materials("MZ-001"),
+            "delivery": "window",
+            "form_data-household_size": "3",
+            "form_data-monthly_income": "520",
+            "form_data-reason": "因病致贫",
+        },
+    )
+    app = Application.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/services/{app.pk}/"
+    assert app.form_data == {"household_size": 3, "monthly_income": 520, "reason": "因病致贫"}
+    page = client.get(f"/services/{app.pk}/").content.decode()
+    assert 'data-action="accept"' in page and "138****5678" in page and "13812345678" not in page
+    accepted = client.post(f"/services/{app.pk}/act/accept/", {"accept-version": app.version})
+    assert accepted.status_code == 302
+    assert Application.objects.get().state == ApplicationState.REVIEWING
+    receipt = client.get(f"/services/{app.pk}/receipt/").content.decode()
+    assert app.ref in receipt and "受理回执" in receipt
+
+
+def test_an_action_with_bad_input_shows_the_error_and_changes_nothing(page_as: Any, svc: Services) -> None:
+    app = make(svc)
+    client = page_as(svc.user("a", "window"))
+    response = client.post(
+        f"/services/{app.pk}/act/refuse/", {"refuse-version": app.version, "refuse-comment": ""}
+    )
+    assert response.status_code == 422
+    assert Application.objects.get().state == ApplicationState.SUBMITTED
+    stale = client.post(
+        f"/services/{app.pk}/act/refuse/", {"refuse-version": app.version + 5, "refuse-comment": "x"}
+    )
+    assert stale.status_code == 422 and "该记录已被他人修改" in stale.content.decode()
+    assert Application.objects.get().state == ApplicationState.SUBMITTED
+
+
+def test_pages_of_the_other_township_are_not_found(page_as: Any, svc: Services) -> None:
+    app = make(svc)
+    outsider = page_as(svc.user("b", "window"))
+    assert outsider.get(f"/services/{app.pk}/").status_code == 404
+    assert outsider.post(f"/services/{app.pk}/act/accept/", {"accept-version": 1}).status_code == 404
+    assert outsider.get(f"/services/{app.pk}/receipt/").status_code == 404
+    assert outsider.post(f"/services/{app.pk}/applicant/").status_code == 404
+
+
+def test_workbench_queues_per_unit_and_role(page_as: Any, svc: Services) -> None:
+    app = make(svc)
+    perform(svc.user("a", "window"), app.pk, "accept")
+    reviewer = page_as(svc.user("a", "social")).get("/services/").content.decode()
+    assert app.ref in reviewer and 'data-queue="to_review"' in reviewer
+    window = page_as(svc.user("a", "window")).get("/services/?tab=to_accept").content.decode()
+    assert app.ref not in window
+
+
+def test_catalog_and_rating_statistics(page_as: Any, svc: Services) -> None:
+    client = page_as(svc.user("a", "window"))
+    assert "居住证办理" in client.get("/services/catalog/").content.decode()
+    item = client.get("/services/catalog/MZ-001/").content.decode()
+    assert "乡镇审核" in item and "household_size" in item
+    stats = client.get("/services/ratings/?by=department")
+    assert stats.status_code == 200 and b"rating-data" in stats.content
+
+
+def test_progress_page_without_login(page_as: Any, svc: Services) -> None:
+    cache.clear()
+    app = make(svc)
+    anonymous = page_as(None)
+    ok = anonymous.get("/services/progress/", {"number": app.ref, "phone": "13812345678"}).content.decode()
+    assert "最低生活保障申请" in ok
+    wrong = anonymous.get("/services/progress/", {"number": app.ref, "phone": "13812345670"}).content.decode()
+    assert "最低生活保障申请" not in wrong and "张三" not in wrong
+
+
+def test_a_village_agent_takes_an_application_and_the_window_sees_the_contact_in_full(
+    page_as: Any, svc: Services
+) -> None:
+    agent = page_as(svc.org.user("a", "village_cadre"))
+    response = agent.post(
+        "/services/new/",
+        {
+            "item": "GA-004",
+            "q": "张三",
+            "person": svc.people["a"].pk,
+            "provided": all_materials("GA-004"),
+            "delivery": "window",
+            "form_data-address": "A村1号",
+            "form_data-tenants": "0",
+        },
+    )
+    assert response.status_code == 200  # the form's own rule: at least one tenant
+    assert "form_data-tenants" in response.content.decode() and not Application.objects.exists()
+    response = agent.post(
+        "/services/new/",
+        {
+            "item": "GA-004",
+            "q": "张三",
+            "person": svc.people["a"].pk,
+            "provided": all_materials("GA-004"),
+            "delivery": "window",
+            "form_data-address": "A村1号",
+            "form_data-tenants": "2",
+        },
+    )
+    app = Application.objects.get()
+    assert (
+        response.status_code == 302
+        and app.channel == "agency"
+        and app.agent == svc.org.user("a", "village_cadre")
+    )
+    window = page_as(svc.user("a", "window"))
+    shown = window.post(f"/services/{app.pk}/applicant/").content.decode()
+    assert "13812345678" in shown
+    assert agent.post(f"/services/{app.pk}/applicant/").status_code == 403
+
+
+def test_catalog_edit_page_for_county_administrators(page_as: Any, svc: Services) -> None:
+    from jiceng.applications.models import ServiceItem
+
+    url = "/services/catalog/MZ-006/edit/"
+    assert page_as(svc.user("a", "window")).get(url).status_code == 403
+    admin = page_as(svc.org.user("county", "admin"))
+    assert admin.get(url).status_code == 200
+    item = ServiceItem.objects.get(code="MZ-006")
+    data = {
+        "version": item.version,
+        "name": "老年人优待证办理",
+        "department_name": "县民政局（老龄办）",
+        "legal_days": 5,
+        "promised_days": 1,
+        "fee_cents": 0,
+        "online": "on",
+        "is_active": "on",
+        "form_schema": "",
+    }
+    assert admin.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert item.promised_days == 1 and item.department_name == "县民政局（老龄办）"
+    stale = admin.post(url, {**data, "promised_days": 2})  # the version read before
+    assert stale.status_code == 200 and ServiceItem.objects.get(code="MZ-006").promised_days == 1
+    township = page_as(svc.org.user("a", "admin")).post(
+        url, {**data, "version": item.version, "promised_days": 3}
+    )
+    assert township.status_code == 403
