@@ -1,0 +1,116 @@
+"""Scoped reads of the federation: the registry's health view, queues, dead letters, routes and tasks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from jiceng.accounts.permissions import require_role
+from jiceng.core.scope import get_in_scope, scoped
+from jiceng.federation.department import HANDLER_ROLES
+from jiceng.federation.models import (
+    DepartmentTask,
+    EscalationLink,
+    InboxMessage,
+    InboxState,
+    OutboxMessage,
+    OutboxState,
+    RejectedMessage,
+    RoutedEvent,
+    System,
+)
+from jiceng.federation.systems import OPERATOR_ROLES
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from jiceng.accounts.models import User
+
+# A peer with messages waiting and no successful delivery for this long is flagged.
+SILENT_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class PeerStatus:
+    system: System
+    queued: int
+    dead: int
+    lag_seconds: float
+    held: int
+    warning: bool
+
+
+def peer_statuses(actor: User | AnonymousUser | None, now: datetime | None = None) -> list[PeerStatus]:
+    """Per peer: queue length, lag of the oldest waiting message, dead letters, held inbox messages, and
+    a warning when it stopped answering."""
+    require_role(actor, *OPERATOR_ROLES)
+    now = now or timezone.now()
+    outbox: dict[int, dict[str, Any]] = {
+        row["target_id"]: dict(row)
+        for row in OutboxMessage.objects.filter(state__in=[OutboxState.PENDING, OutboxState.DEAD])
+        .values("target_id")
+        .annotate(
+            queued=Count("id", filter=Q(state=OutboxState.PENDING)),
+            dead=Count("id", filter=Q(state=OutboxState.DEAD)),
+            oldest=Min("created_at", filter=Q(state=OutboxState.PENDING)),
+        )
+    }
+    held = dict(
+        InboxMessage.objects.filter(state=InboxState.HELD)
+        .values("source_id")
+        .annotate(n=Count("id"))
+        .values_list("source_id", "n")
+    )
+    result = []
+    for system in System.objects.all():
+        row = outbox.get(system.pk, {})
+        oldest = row.get("oldest")
+        lag = (now - oldest).total_seconds() if oldest else 0.0
+        silent = bool(row.get("queued")) and (
+            system.last_success_at is None or now - system.last_success_at > SILENT_AFTER
+        )
+        result.append(
+            PeerStatus(
+                system=system,
+                queued=row.get("queued", 0),
+                dead=row.get("dead", 0),
+                lag_seconds=lag,
+                held=held.get(system.pk, 0),
+                warning=silent or system.failures >= 3,
+            )
+        )
+    return result
+
+
+def dead_letters(actor: User | AnonymousUser | None) -> QuerySet[OutboxMessage]:
+    require_role(actor, *OPERATOR_ROLES)
+    return OutboxMessage.objects.filter(state=OutboxState.DEAD).select_related("target").order_by("id")
+
+
+def rejected(actor: User | AnonymousUser | None) -> QuerySet[RejectedMessage]:
+    require_role(actor, *OPERATOR_ROLES)
+    return RejectedMessage.objects.all()
+
+
+def routes(actor: User | AnonymousUser | None) -> QuerySet[RoutedEvent]:
+    user = require_role(actor, *OPERATOR_ROLES)
+    return scoped(RoutedEvent.objects.select_related("county", "department"), user)
+
+
+def route(actor: User | AnonymousUser | None, routed_id: int) -> RoutedEvent:
+    user = require_role(actor, *OPERATOR_ROLES)
+    return get_in_scope(RoutedEvent.objects.select_related("county", "department"), user, pk=routed_id)
+
+
+def escalations(actor: User | AnonymousUser | None) -> QuerySet[EscalationLink]:
+    return scoped(EscalationLink.objects.select_related("event", "hub"), actor)
+
+
+def tasks(actor: User | AnonymousUser | None) -> QuerySet[DepartmentTask]:
+    """Every assignment of the department system: its handlers all work the same queue."""
+    require_role(actor, *HANDLER_ROLES)
+    return DepartmentTask.objects.select_related("hub")
