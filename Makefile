@@ -8,6 +8,7 @@
 #   make assets     npm ci and copy the front-end files into static/vendor/
 #   make messages   makemessages (zh_Hans, en) and compilemessages (needs gettext)
 #   make serve      serve the existing database with gunicorn
+#   make federation-demo  a hub, two counties and three department systems on ports 8101-8106
 #   make bench      every benchmark scenario at a small scale (a few minutes; PostgreSQL, wrk), one
 #                   table of figures, same-run baselines, ratios and bars (see bench/README.md)
 #   make bench-full the same at full scale: 1 M and 5 M events, 1 M people (hours)
@@ -35,10 +36,10 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard src/jiceng/locale/*/LC_MESSAGES/*.po
 # Management commands that only inspect the code need no secret key.
 DEV_ENV := JICENG_DEBUG=1
 
-.PHONY: help demo test lint format assets messages serve clean install install-test compile-messages bench bench-full bench-tools
+.PHONY: help demo federation-demo test lint format assets messages serve clean install install-test compile-messages bench bench-full bench-tools
 
 help:
-	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- Python -----------------------------------------------------------------------------
 
@@ -90,6 +91,10 @@ messages: $(VENV)/.stamp-runtime
 
 demo: $(VENV)/.stamp-runtime assets compile-messages
 	JICENG_DEMO=1 $(BIN)/jiceng demo
+
+# A hub, two county platforms and three department systems on ports 8101-8106 (var/federation/).
+federation-demo: $(VENV)/.stamp-runtime assets compile-messages
+	$(PY) scripts/federation_demo.py
 
 serve: $(VENV)/.stamp-runtime assets compile-messages
 	$(BIN)/jiceng serve --host $(HOST) --port $(PORT)

@@ -16,6 +16,7 @@ from django.test import Client
 
 from jiceng.accounts.models import ApiToken
 from jiceng.accounts.roles import Role
+from jiceng.applications.workflow import TRANSITIONS as APPLICATION_TRANSITIONS
 from jiceng.core.validators import make_credit_code, make_id_number
 from jiceng.events.actions import report_event
 from jiceng.events.attachments import add_attachment
@@ -25,8 +26,10 @@ from jiceng.org.models import Region, RegionLevel
 from jiceng.registry import actions as registry_actions
 from jiceng.registry.api import SEGMENTS, key_of
 from jiceng.registry.models import Person, Record
+from tests.applications.conftest import make_application
 from tests.conftest import COUNTY_ROLES, TOWNSHIP_ROLE_UNIT, Org, token_for
 from tests.events.conftest import IN_GRID_B
+from tests.portal.matrix import PORTAL_PAGE_ROUTES, outside_portal
 from tests.registry.conftest import SAMPLES, Sample, make_records
 
 # Operations that do not address one record (lists, own account, creation): checked elsewhere.
@@ -64,6 +67,55 @@ NOT_RECORD_SCOPED = {
     ("get", "/api/v1/gis/layers/{layer}"),
     # Registry lists and creation: jurisdiction is tested per kind in tests/registry/test_api.py.
     *((method, f"/api/v1/registry/{segment}") for segment in SEGMENTS.values() for method in ("get", "post")),
+    # Work tools: lists, creation and one's own records (conversations, one's log of a day); the address
+    # book is county-wide on purpose. Jurisdiction of each is tested in tests/worktools.
+    *(
+        (method, f"/api/v1/worktools/{path}")
+        for method, path in [
+            ("get", "patrols"),
+            ("post", "patrols"),
+            ("get", "patrols/geojson"),
+            ("get", "patrols/nearest"),
+            ("get", "checkins"),
+            ("post", "checkins"),
+            ("post", "duties"),
+            ("get", "duties/status"),
+            ("post", "tasks"),
+            ("get", "visits"),
+            ("post", "visits"),
+            ("get", "logs"),
+            ("put", "logs/{day}"),
+            ("get", "assignments"),
+            ("post", "assignments"),
+            ("get", "contacts"),
+            ("get", "conversations"),
+            ("post", "conversations"),
+            ("get", "conversations/unread"),
+            ("get", "folders"),
+            ("post", "folders"),
+            ("get", "documents"),
+        ]
+    ),
+    # The service item catalog is global configuration; application lists, intake, statistics and counts
+    # are of one's own jurisdiction, and the progress query needs number and phone: tests/applications.
+    ("get", "/api/v1/service-items"),
+    ("get", "/api/v1/service-items/{code}"),
+    ("patch", "/api/v1/service-items/{code}"),
+    ("get", "/api/v1/applications"),
+    ("post", "/api/v1/applications"),
+    ("get", "/api/v1/applications/progress"),
+    ("get", "/api/v1/applications/rating-stats"),
+    ("get", "/api/v1/applications/counts"),
+    # Federation: the interface registry, dead letters and the reference department system's queue are
+    # not regional records (operator and handler roles are tested in tests/federation/test_api.py); the
+    # cross-county query is role-checked, masked and audited (tests/federation/test_county.py).
+    ("get", "/api/v1/federation/systems"),
+    ("post", "/api/v1/federation/systems"),
+    ("post", "/api/v1/federation/systems/{code}/rotate-key"),
+    ("post", "/api/v1/federation/systems/{code}/finish-rotation"),
+    ("post", "/api/v1/federation/outbox/retry"),
+    ("post", "/api/v1/federation/query"),
+    ("post", "/api/v1/federation/tasks/{task_id}/{action}"),
 }
 REGISTRY = "/api/v1/registry/{segment}/{{key}}"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -86,6 +138,14 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/registry/people/{key}/special-groups"): {"group": "drug"},
     ("post", "/api/v1/registry/people/{key}/special-groups/{entry_id}/end"): {},
     ("post", "/api/v1/registry/houses/{key}/tenants"): {"person": 1},
+    ("post", "/api/v1/worktools/patrols/{patrol_id}/points"): {"points": []},
+    ("post", "/api/v1/worktools/patrols/{patrol_id}/stop"): {},
+    ("post", "/api/v1/worktools/patrols/{patrol_id}/events"): {"category": "0301", "title": "越权"},
+    ("post", "/api/v1/worktools/conversations/{conversation_id}/messages"): {"body": "越权"},
+    ("post", "/api/v1/worktools/conversations/{conversation_id}/read"): {},
+    ("post", "/api/v1/federation/events/{event_id}/escalate"): {"comment": "越权"},
+    ("post", "/api/v1/federation/routes/{routed_id}/assign"): {"department": "DEPT-A"},
+    ("post", "/api/v1/federation/routes/{routed_id}/resolve"): {"result": "越权"},
 }
 # Registry records in the neighbouring county, for county users' "outside".
 SAMPLE_COUNTY_2 = Sample(
@@ -197,6 +257,9 @@ def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
         "/api/v1/events/{event_id}/attachments/{attachment_id}/file": attachment,
         "/api/v1/events/{event_id}/attachments/{attachment_id}/thumbnail": attachment,
         "/api/v1/events/{event_id}": {"event_id": str(event.pk)},
+        **outside_worktools(org, where),
+        **outside_application(org, where),
+        **outside_federation(org, where, event),
         "/api/v1/events/{event_id}/actions/{action}": {"event_id": str(event.pk), "action": "accept"},
         "/api/v1/regions/{code}": {"code": org.regions["village_b" if where == "a" else "township_2"].code},
         "/api/v1/units/{code}": {"code": org.units["station_b" if where == "a" else "station_2"].code},
@@ -205,6 +268,77 @@ def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
         "/api/v1/users/{username}/password": {"username": other.username},
         "/api/v1/users/{username}/unlock": {"username": other.username},
         "/api/v1/me/tokens/{token_id}": {"token_id": str(token.pk)},
+    }
+
+
+def outside_federation(org: Org, where: str, event: Event) -> dict[str, dict[str, str]]:
+    """The outside event to escalate, and an event routed at the hub from outside ``where``."""
+    from django.utils import timezone
+
+    from jiceng.federation.models import RoutedEvent, RouteState, System
+
+    county = System.objects.create(
+        code="330198", name="邻县", kind="county", inbox_url="http://x.test/", key="k" * 32
+    )
+    routed = RoutedEvent.objects.create(
+        county=county,
+        county_ref="330198/1",
+        title="外部",
+        category_code="0301",
+        region_code=org.regions["township_b" if where == "a" else "township_2"].code,
+        state=RouteState.AWAITING_OPERATOR,
+        created_at=timezone.now(),
+    )
+    return {
+        "/api/v1/federation/events/{event_id}/escalate": {"event_id": str(event.pk)},
+        "/api/v1/federation/routes/{routed_id}/assign": {"routed_id": str(routed.pk)},
+        "/api/v1/federation/routes/{routed_id}/resolve": {"routed_id": str(routed.pk)},
+    }
+
+
+def outside_application(org: Org, where: str) -> dict[str, dict[str, str]]:
+    """An application in township B's village (township users) or in the neighbouring county."""
+    region = org.regions["village_b" if where == "a" else "township_2"].code
+    key = {"application_id": str(make_application(org, region).pk)}
+    return {
+        "/api/v1/applications/{application_id}": key,
+        "/api/v1/applications/{application_id}/applicant": key,
+        "/api/v1/applications/{application_id}/actions/{action}": {**key, "action": "accept"},
+    }
+
+
+def outside_worktools(org: Org, where: str) -> dict[str, dict[str, str]]:
+    """A patrol, check-in, conversation, folder and document of township B (or the other county)."""
+    from django.utils import timezone
+
+    from jiceng.worktools.models import CheckIn, Conversation, Document, Folder, Member, Patrol
+
+    who = org.user("b", "grid_worker") if where == "a" else org.user("county_2", "handler")
+    unit = org.units["village_committee_b" if where == "a" else "station_2"]
+    region = unit.region.code
+    patrol = Patrol.objects.create(worker=who, unit=unit, region_code=region, started_at=timezone.now())
+    checkin = CheckIn.objects.create(worker=who, region_code=region, at=timezone.now(), lng=120.1, lat=30.0)
+    conversation = Conversation.objects.create(kind="group", title="外部", created_by=who)
+    Member.objects.create(conversation=conversation, user=who)
+    folder = Folder.objects.create(
+        unit=unit, region_code=region, scope_prefix=unit.region.scope_prefix, name="外部", created_by=who
+    )
+    document = Document.objects.create(folder=folder, name="外部.pdf", current_version=1, created_by=who)
+    base = "/api/v1/worktools"
+    return {
+        **{
+            f"{base}/patrols/{{patrol_id}}{suffix}": {"patrol_id": str(patrol.pk)}
+            for suffix in ("", "/points", "/stop", "/events")
+        },
+        **{
+            f"{base}/conversations/{{conversation_id}}/{suffix}": {"conversation_id": str(conversation.pk)}
+            for suffix in ("messages", "read")
+        },
+        f"{base}/folders/{{folder_id}}/documents": {"folder_id": str(folder.pk)},
+        f"{base}/documents/{{document_id}}/file": {"document_id": str(document.pk)},
+        # The address book is the county: a colleague of the other county is outside for everyone.
+        f"{base}/contacts/{{username}}/call": {"username": "other_county_handler"},
+        "worktools:checkin": {"checkin_id": str(checkin.pk)},
     }
 
 
@@ -232,7 +366,7 @@ def test_no_operation_reaches_a_record_outside_the_jurisdiction(
         assert path in params, f"{method.upper()} {path}: add it to the authorization matrix"
         if path.endswith("/actions/{action}"):
             # Every workflow action on an outside event: 404, as if it did not exist.
-            for action in TRANSITIONS:
+            for action in APPLICATION_TRANSITIONS if path.startswith("/api/v1/applications") else TRANSITIONS:
                 url = path.format(**{**params[path], "action": action})
                 response = client.post(url, {"comment": "x"}, content_type="application/json")
                 assert response.status_code == 404, f"{role}: {action} → {response.status_code}"
@@ -290,6 +424,14 @@ GLOBAL_PAGE_ROUTES = {
     "registry_import:upload",
     "registry_import:template",
     "registry_import:export",
+    # Keyed by ledger name; the rows are scoped inside (tests/worktools/test_visits.py).
+    "worktools:ledger",
+    "worktools:ledger_export",
+    # The service item catalog (tests/applications/test_pages.py).
+    "applications:catalog_item",
+    "applications:catalog_edit",
+    # The reference department system's shared queue, not regional (tests/federation/test_api.py).
+    "federation:task_act",
 }
 PAGE_ROUTES = {
     "org:region_detail": ("get", "code"),
@@ -318,6 +460,19 @@ PAGE_ROUTES = {
     "registry_import:job": ("get", "job_id"),
     "registry_import:job_progress": ("get", "job_id"),
     "registry_import:job_errors": ("get", "job_id"),
+    "worktools:patrol_detail": ("get", "patrol_id"),
+    "worktools:checkin_photo": ("get", "checkin_id"),
+    "worktools:call": ("post", "username"),
+    "worktools:conversation": ("get", "conversation_id"),
+    "worktools:conversation_poll": ("get", "conversation_id"),
+    "worktools:document": ("get", "document_id"),
+    "worktools:document_file": ("get", "document_id"),
+    **PORTAL_PAGE_ROUTES,
+    "applications:detail": ("get", "application_id"),
+    "applications:receipt": ("get", "application_id"),
+    "applications:act": ("post", "application_id"),
+    "applications:reveal_applicant": ("post", "application_id"),
+    "federation:route_detail": ("get", "routed_id"),
 }
 
 
@@ -365,6 +520,15 @@ def test_no_page_reaches_a_record_outside_the_jurisdiction(
         ],
         "registry:": {"kind": "person", **api_params["/api/v1/registry/people/{key}"]},
         "registry_import:": outside_import_job(org, where),
+        "worktools:patrol": api_params["/api/v1/worktools/patrols/{patrol_id}"],
+        "worktools:checkin": api_params["worktools:checkin"],
+        "worktools:call": api_params["/api/v1/worktools/contacts/{username}/call"],
+        "worktools:conversation": api_params["/api/v1/worktools/conversations/{conversation_id}/messages"],
+        "worktools:document": api_params["/api/v1/worktools/documents/{document_id}/file"],
+        **outside_portal(org, where, api_params["/api/v1/events/{event_id}"]["event_id"]),
+        "applications:act": api_params["/api/v1/applications/{application_id}/actions/{action}"],
+        "applications:": api_params["/api/v1/applications/{application_id}"],
+        "federation:": api_params["/api/v1/federation/routes/{routed_id}/assign"],
     }
     client = Client()
     client.force_login(org.user(where, role))

@@ -53,6 +53,23 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 DETECT_SPIKES_SECONDS = float(os.environ.get("JICENG_DETECT_SPIKES_SECONDS", "3600"))
 CHECK_DEADLINES_SECONDS = float(os.environ.get("JICENG_CHECK_DEADLINES_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # 办件 time limits: yellow and red warnings, overdue rectifications of bad ratings (idempotent).
+    "check-application-deadlines": {
+        "task": "jiceng.applications.tasks.check_deadlines",
+        "schedule": CHECK_DEADLINES_SECONDS,
+        "options": {"expires": CHECK_DEADLINES_SECONDS * 0.9},
+    },
+    # Federation: deliver the outbox (retries with backoff), queue base-data changes for the hub.
+    "federation-deliver": {
+        "task": "jiceng.federation.tasks.deliver_outbox",
+        "schedule": 5.0,
+        "options": {"expires": 4.5},
+    },
+    "federation-sync": {
+        "task": "jiceng.federation.tasks.sync_registry",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
     # Yellow and red deadline warnings (idempotent: only changes notify).
     "check-deadlines": {
         "task": "jiceng.events.tasks.check_deadlines",

@@ -1,6 +1,7 @@
 """The `jiceng` command: manage.py with a few friendlier verbs.
 
 jiceng serve [--port 8000] [--workers 2]   serve with gunicorn (static files by whitenoise)
+jiceng live [--port 8001]                  serve the live-message WebSockets (/ws/) with daphne
 jiceng demo                                migrate, load the demo county if empty, serve
 jiceng worker [celery worker options]      run background tasks (needs JICENG_CELERY_BROKER_URL)
 jiceng beat [celery beat options]          send the periodic tasks (deadline checks every 5 minutes)
@@ -11,6 +12,11 @@ starts them and `jiceng beat` runs the periodic ones itself, so `serve` + `beat`
 In production set JICENG_CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) and run `jiceng worker`
 (as many as needed; JICENG_WORKER_CONCURRENCY processes each, default 2) and exactly one `jiceng beat`.
 Options after the verb go to celery and override the defaults (e.g. `jiceng worker -l debug -c 4`).
+
+Live messages: in production (JICENG_CHANNELS_REDIS_URL, or a redis:// broker) run `jiceng live` beside
+`jiceng serve` and send /ws/ to it from the reverse proxy (or set JICENG_LIVE_URL=ws://host:8001). In
+embedded mode (no broker, no Redis) `jiceng serve` runs one daphne process serving pages and sockets
+alike, since the in-process channel layer reaches only its own process.
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--workers", default=os.environ.get("JICENG_WORKERS", "2"))
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    if _live_in_process():
+        print(
+            "jiceng serve: embedded mode: one ASGI process (daphne) serves pages and live messages.",
+            file=sys.stderr,
+        )
+        _daphne("jiceng.asgi:application", args.host, args.port)
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     os.execv(  # noqa: S606 - replaces this process with gunicorn, no shell involved
         gunicorn,
@@ -52,6 +64,45 @@ def serve(argv: list[str]) -> None:
             "60",
         ],
     )
+
+
+def _live_in_process() -> bool:
+    """Embedded mode for live messages: no Redis channel layer and no broker (see settings.py)."""
+    from django.conf import settings
+
+    return not settings.CHANNELS_REDIS_URL and _embedded()
+
+
+def _daphne(app: str, host: str, port: str) -> None:
+    from django.conf import settings
+
+    daphne = os.path.join(os.path.dirname(sys.executable), "daphne")
+    access_log = "-" if os.environ.get("JICENG_ACCESS_LOG") else "/dev/null"
+    options = ["--bind", host, "--port", str(port), "--access-log", access_log]
+    if settings.TRUST_PROXY_HEADERS:
+        options.append("--proxy-headers")
+    os.execv(daphne, [daphne, *options, app])  # noqa: S606 - replaces this process, no shell
+
+
+def live(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="jiceng live")
+    parser.add_argument("--host", default=os.environ.get("JICENG_LIVE_HOST", "127.0.0.1"))
+    parser.add_argument("--port", default=os.environ.get("JICENG_LIVE_PORT", "8001"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    from django.conf import settings
+
+    if not settings.CHANNELS_REDIS_URL:
+        print(
+            "jiceng live: no Redis channel layer (set JICENG_CHANNELS_REDIS_URL, e.g.\n"
+            "redis://127.0.0.1:6379/1, for this process and the web processes alike). In embedded mode\n"
+            "`jiceng serve` serves live messages itself; otherwise the pages poll.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    _daphne("jiceng.asgi:live_application", args.host, args.port)
 
 
 def _celery(argv: list[str]) -> None:
@@ -139,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         serve(rest)
     elif command == "worker":
         worker(rest)
+    elif command == "live":
+        live(rest)
     elif command == "beat":
         beat(rest)
     elif command == "demo":

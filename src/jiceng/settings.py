@@ -29,6 +29,12 @@ DEBUG = env_bool("JICENG_DEBUG")
 DEMO_MODE = env_bool("JICENG_DEMO")
 # "county" runs a county platform, "hub" the provincial collaboration platform.
 PLATFORM_ROLE = os.environ.get("JICENG_PLATFORM_ROLE", "county")
+# This platform's system code in the federation (county platforms: their GB/T 2260 code), and the
+# reference department system's automatic answer to assignments ("", "return" or "resolve"; demo and tests).
+PLATFORM_CODE = os.environ.get("JICENG_PLATFORM_CODE", "")
+FEDERATION_AUTO_ANSWER = os.environ.get("JICENG_FEDERATION_AUTO_ANSWER", "")
+# Message signatures: "hmac-sha256", or "hmac-sm3" where OpenSSL provides SM3 (receivers accept both).
+FEDERATION_SIGNATURE = os.environ.get("JICENG_FEDERATION_SIGNATURE", "hmac-sha256")
 
 SECRET_KEY = os.environ.get("JICENG_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -65,6 +71,10 @@ INSTALLED_APPS = [
     "jiceng.registry",
     "jiceng.analytics",
     "jiceng.gis",
+    "jiceng.federation",
+    "jiceng.worktools",
+    "jiceng.portal",
+    "jiceng.applications",
     "jiceng.web",
     "jiceng.demo",
 ]
@@ -87,6 +97,31 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "jiceng.urls"
 WSGI_APPLICATION = "jiceng.wsgi.application"
+
+# Live messages (Django Channels, see worktools/live.py). Production: a Redis channel layer
+# (JICENG_CHANNELS_REDIS_URL, else a redis:// Celery broker) and the sockets served by `jiceng live` in
+# its own ASGI process. Embedded mode (no Redis): the in-process layer, and `jiceng serve` serves pages
+# and sockets from one ASGI process. JICENG_LIVE_URL: where browsers open the socket when it is not
+# this site's /ws/ (e.g. ws://127.0.0.1:8001 without a reverse proxy).
+ASGI_APPLICATION = "jiceng.asgi.application"
+_BROKER = os.environ.get("JICENG_CELERY_BROKER_URL", "").strip()
+CHANNELS_REDIS_URL = os.environ.get("JICENG_CHANNELS_REDIS_URL", "").strip() or (
+    _BROKER if _BROKER.startswith(("redis://", "rediss://", "unix://")) else ""
+)
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "jiceng-live"},
+        }
+        if CHANNELS_REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+# Live delivery needs Redis, or embedded mode where one process serves everything; otherwise polling only.
+LIVE_ENABLED = bool(CHANNELS_REDIS_URL) or not _BROKER
+LIVE_URL = os.environ.get("JICENG_LIVE_URL", "").strip().rstrip("/")
+LIVE_ORIGINS = [f"{u.scheme}://{u.netloc}" for u in [urlsplit(LIVE_URL)] if u.scheme in ("ws", "wss")]
 
 TEMPLATES = [
     {
@@ -181,7 +216,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *MAP_TILE_ORIGINS],
         "font-src": ["'self'"],
-        "connect-src": ["'self'", *MAP_TILE_ORIGINS],
+        "connect-src": ["'self'", *MAP_TILE_ORIGINS, *LIVE_ORIGINS],
         "worker-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -19,6 +19,11 @@ urlpatterns = [
     path("map/", include("jiceng.gis.urls")),
     path("registry/import/", include("jiceng.registry.import_urls")),
     path("registry/", include("jiceng.registry.urls")),
+    path("federation/", include("jiceng.federation.urls")),
+    path("worktools/", include("jiceng.worktools.urls")),
+    path("open311/v2/", include("jiceng.portal.open311.urls")),
+    path("portal/", include("jiceng.portal.urls")),
+    path("services/", include("jiceng.applications.urls")),
     path("", include("jiceng.web.urls")),
 ]
 

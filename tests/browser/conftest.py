@@ -58,6 +58,10 @@ class PageWatch:
         self.problems.append(f"page error: {error}")
 
     def on_request_failed(self, request: Any) -> None:
+        # A background request cut off because the page moved on (a badge refresh during a form
+        # submission) is the browser's doing, not a failure of the platform.
+        if request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch"):
+            return
         self.problems.append(f"request failed: {request.method} {request.url} {request.failure}")
 
     def on_response(self, response: Any) -> None:

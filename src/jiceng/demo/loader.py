@@ -22,7 +22,7 @@ from jiceng.accounts.models import ApiToken, User, UserRole
 from jiceng.audit.actions import record
 from jiceng.audit.models import AuditEntry
 from jiceng.demo.county import COUNTY, DEMO_PASSWORD, DEMO_SEED, build_plan
-from jiceng.demo.steps import DemoAccount, DemoContext, Output, registered_steps
+from jiceng.demo.steps import ACCOUNTS_FILE_EXTRAS, DemoAccount, DemoContext, Output, registered_steps
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -146,7 +146,9 @@ def issue_tokens(actor: User, accounts: Iterable[DemoAccount]) -> None:
             _token, account.token = issue_token(actor, users[account.username], TOKEN_NAME)
 
 
-def accounts_document(accounts: Iterable[DemoAccount]) -> dict[str, Any]:
+def accounts_document(
+    accounts: Iterable[DemoAccount], extras: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "note": (
@@ -156,6 +158,7 @@ def accounts_document(accounts: Iterable[DemoAccount]) -> dict[str, Any]:
         ),
         "url": DEMO_URL,
         "accounts": [a.as_json() for a in accounts],
+        **(extras or {}),
     }
 
 
@@ -163,11 +166,12 @@ def write_accounts_file(actor: User, accounts: list[DemoAccount], path: Path | N
     """Issue fresh tokens and write var/demo-accounts.json (readable by its owner only)."""
     path = path or accounts_file()
     issue_tokens(actor, accounts)
+    extras = {name: make(actor) for name, make in ACCOUNTS_FILE_EXTRAS.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(accounts_document(accounts), f, ensure_ascii=False, indent=2)
+        json.dump(accounts_document(accounts, extras), f, ensure_ascii=False, indent=2)
         f.write("\n")
     tmp.replace(path)
     return path

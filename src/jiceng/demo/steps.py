@@ -67,6 +67,11 @@ def demo_step(order: int, name: str | None = None) -> Callable[[DemoStepFunction
     return register
 
 
+# Extra top-level values of var/demo-accounts.json (e.g. an API key), each made by a function of the acting
+# user whenever the file is written; a module registers one from its demo.py.
+ACCOUNTS_FILE_EXTRAS: dict[str, Callable[[User], str]] = {}
+
+
 def registered_steps() -> list[DemoStep]:
     return sorted(DEMO_STEPS.values(), key=lambda s: (s.order, s.name))
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +56,11 @@ if TYPE_CHECKING:
 class ActionNotAvailable(DomainError):
     status = 409
     code = "action_not_available"
+
+
+# Sent inside perform's transaction after a transition (kwargs: event, action, actor, to_state, comment),
+# so other modules (the federation's outbox) write their rows in the same transaction.
+transitioned = Signal()
 
 
 # Which roles may report through which channel.
@@ -573,6 +579,14 @@ def perform(
             raise Conflict()
         rollups.event_changed(event, changes)
         _flow(event, user, action, event.state, new_state, comment=values["comment"], data=data, at=now)
+        transitioned.send(
+            sender=Event,
+            event=event,
+            action=action,
+            actor=user,
+            to_state=new_state,
+            comment=values["comment"],
+        )
         record(
             f"event.{action}",
             actor=user,

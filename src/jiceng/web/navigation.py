@@ -30,14 +30,54 @@ NAV_ITEMS: list[NavItem] = [
         _("Grid work"), "events:mobile_home", frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE}), icon="phone"
     ),
     NavItem(_("Event search"), "events:search", frozenset(STAFF_ROLES), icon="search"),
+    NavItem(
+        _("Service applications"),
+        "applications:workbench",
+        frozenset({Role.HANDLER, Role.VILLAGE_CADRE, Role.LEADER, Role.ADMIN}),
+        icon="briefcase",
+    ),
     NavItem(_("Dashboards"), "analytics:dashboard", frozenset(STAFF_ROLES), icon="chart"),
     NavItem(_("Base data"), "registry:overview", frozenset(STAFF_ROLES), icon="database"),
     NavItem(_("Map"), "gis:map", frozenset(STAFF_ROLES), icon="map"),
+    NavItem(
+        _("Mobile office"),
+        "worktools:mobile_home",
+        frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE, Role.SAFETY_OFFICER}),
+        icon="phone",
+    ),
+    NavItem(
+        _("Patrols"),
+        "worktools:patrol_board",
+        frozenset({Role.DISPATCHER, Role.COUNTY_CENTER, Role.VILLAGE_CADRE, Role.LEADER}),
+        icon="map",
+    ),
+    NavItem(
+        _("Leader assignments"),
+        "worktools:assignments",
+        frozenset({Role.LEADER, Role.DISPATCHER, Role.COUNTY_CENTER, Role.HANDLER}),
+        icon="flag",
+    ),
+    NavItem(_("Ledgers"), "worktools:ledgers", frozenset(STAFF_ROLES), icon="book"),
+    NavItem(_("Messages"), "worktools:conversations", frozenset(STAFF_ROLES), icon="chat"),
+    NavItem(_("Address book"), "worktools:contacts", frozenset(STAFF_ROLES), icon="phone"),
+    NavItem(_("File library"), "worktools:library", frozenset(STAFF_ROLES), icon="folder"),
+    NavItem(
+        _("Resident portal"),
+        "portal:staff_home",
+        frozenset({Role.ADMIN, Role.LEADER, Role.VILLAGE_CADRE, Role.DISPATCHER, Role.COUNTY_CENTER}),
+        icon="users",
+    ),
     NavItem(_("Regions"), "org:region_list", icon="map"),
     NavItem(_("Units"), "org:unit_list", icon="building"),
     NavItem(_("Users"), "accounts:user_list", frozenset({Role.ADMIN, Role.LEADER}), icon="users"),
     NavItem(_("Event categories"), "event_categories:list", frozenset({Role.ADMIN}), icon="tags"),
     NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.ADMIN}), icon="shield"),
+    NavItem(
+        _("Collaboration platform"),
+        "federation:overview",
+        frozenset({Role.HUB_OPERATOR, Role.ADMIN}),
+        icon="link",
+    ),
 ]
 
 
