@@ -117,3 +117,9 @@ def test_passwords_are_hashed_with_argon2_in_production_settings(org: Org, setti
     user.set_password("Another#Pass1")
     user.save()
     assert User.objects.get(pk=user.pk).password.startswith("argon2")
+
+
+def test_a_resident_who_logs_in_lands_on_the_resident_pages(org: Org, page_as) -> None:
+    response = page_as(org.user("none", "resident")).get("/")
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert page_as(org.user("a", "dispatcher")).get("/").status_code == 200

@@ -225,3 +225,20 @@ def test_pages_render_with_their_data(org: Org, history: History, page_as: Any) 
     report = client.get(f"/analytics/report/?month={local_day(history.now):%Y-%m}")
     assert report.status_code == 200
     assert report["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_service_application_figures_are_those_of_the_node(org: Org, api_as: Any) -> None:
+    from tests.applications.conftest import make_application
+
+    for key, n in (("a", 3), ("b", 1)):
+        for _ in range(n):
+            make_application(org, org.regions[f"village_{key}"].code)
+    county = api_as(org.user("county", "leader")).get("/api/v1/analytics/dashboard").json()["applications"]
+    assert county["total"] == 4 and county["open"] == 4
+    township_a = api_as(org.user("a", "dispatcher")).get("/api/v1/analytics/dashboard").json()
+    assert township_a["applications"]["total"] == 3
+    region_b = org.regions["township_b"].code
+    seen_from_county = api_as(org.user("county", "leader")).get(
+        f"/api/v1/analytics/regions/{region_b}/dashboard"
+    )
+    assert seen_from_county.json()["applications"]["total"] == 1

@@ -266,8 +266,10 @@ def test_accounts_file(demo: Demo, db: None) -> None:
     doc = demo.document()
     assert {"generated_at", "note", "accounts"} <= set(doc)
     accounts = doc["accounts"]
-    users = {u.username: u for u in User.objects.select_related("unit__region")}
-    assert len({a["username"] for a in accounts}) == len(accounts) == len(users) - 1  # all but demo-system
+    # Every user who logs in with a password; not the demo system user nor Open311 service accounts (no
+    # password), nor the residents registered at the window (they log in with an SMS code).
+    users = {u.username: u for u in User.objects.select_related("unit__region") if u.has_usable_password()}
+    assert len({a["username"] for a in accounts}) == len(accounts) == len(users)
     for account in accounts:
         assert set(account) >= ACCOUNT_KEYS
         user = users[account["username"]]
@@ -313,3 +315,51 @@ def test_a_missing_accounts_file_is_rewritten_with_fresh_tokens(demo: Demo, db: 
     fresh = Client(headers={"Authorization": f"Bearer {new[some]['token']}"}).get("/api/v1/me")
     assert fresh.status_code == 200
     assert new[some]["unit_code"] == "331129001-ZHXX"
+
+
+def test_scorecards_of_the_last_month_trace_to_their_records(demo: Demo, db: None) -> None:
+    from datetime import datetime, time
+
+    from jiceng.analytics import scoring
+    from jiceng.analytics.models import PeriodKind, Scorecard, ScoreItem
+    from jiceng.analytics.rollups import local_day, local_zone
+    from jiceng.events.models import EventFlow
+    from jiceng.worktools.models import Patrol, Visit
+
+    first, end = scoring.period_bounds(PeriodKind.MONTH, scoring.last_period(PeriodKind.MONTH))
+    since, until = (datetime.combine(d, time(), tzinfo=local_zone()) for d in (first, end))
+    card = Scorecard.objects.get(period_kind=PeriodKind.MONTH, period_start=first)
+    assert {"grid_worker", "unit", "village", "township"} <= set(
+        card.rows.values_list("subject_type", flat=True)
+    )
+    items = ScoreItem.objects.filter(row__scorecard=card, row__subject_type="grid_worker").select_related(
+        "row"
+    )
+    reported = 0
+    county_leader = User.objects.get(username="county_leader")
+    for item in items:
+        worker = User.objects.get(username=item.row.subject_code)
+        if item.metric == "reports":
+            expected = set(
+                EventFlow.objects.filter(
+                    action="report", actor=worker, at__gte=since, at__lt=until
+                ).values_list("pk", flat=True)
+            )
+            assert set(item.flow_ids) == expected and item.numerator == len(expected)
+            reported += item.numerator
+        elif item.metric == "patrol_days":
+            patrols = Patrol.objects.filter(worker=worker, started_at__gte=since, started_at__lt=until)
+            assert item.records.get("patrol", []) == sorted(patrols.values_list("pk", flat=True))
+            assert item.numerator == len({local_day(p.started_at) for p in patrols})
+        elif item.metric == "visits":
+            visits = Visit.objects.filter(visitor=worker, visited_at__gte=since, visited_at__lt=until)
+            assert item.records.get("visit", []) == sorted(visits.values_list("pk", flat=True))
+            assert item.numerator == visits.count()
+    assert reported > 0
+    # The drill-down lists exactly the stored records to someone who sees the whole county.
+    for item in items.filter(metric__in=["reports", "patrol_days", "visits"])[:30]:
+        detail = scoring.item_detail(county_leader, item.pk)
+        assert [f["id"] for f in detail["flows"]] == item.flow_ids
+        assert [p["id"] for p in detail["patrols"]] == item.records.get("patrol", [])
+        assert [v["id"] for v in detail["visits"]] == item.records.get("visit", [])
+        assert detail["hidden"] == 0

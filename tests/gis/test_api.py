@@ -289,3 +289,40 @@ def test_no_role_sees_a_feature_outside_its_jurisdiction(
     # Their own side's counterparts are visible to the other side's staff (the fixture is not empty).
     other = api_as(org.user("b", "dispatcher") if where == "a" else org.user("county_2", "handler"))
     assert {("houses", f["id"]) for f in other.get(layer("houses")).json()["features"]} & outside
+
+
+def test_patrol_tracks_and_positions_stay_in_the_jurisdiction(org: Org, categories: Any, api_as: Any) -> None:
+    from jiceng.worktools.patrol_actions import PointIn, add_points, start_patrol, stop_patrol
+
+    now = timezone.now()
+    made = {}
+    for key, point in (("a", IN_GRID_A), ("b", IN_GRID_B)):
+        worker = org.user(key, "grid_worker")
+        patrol, _ = start_patrol(worker, now=now - timedelta(minutes=30))
+        steps = [(point["lng"] + i * 0.0005, point["lat"]) for i in range(3)]
+        add_points(
+            worker,
+            patrol.pk,
+            [PointIn(i, lng, lat, now - timedelta(minutes=20 - i)) for i, (lng, lat) in enumerate(steps)],
+            now=now,
+        )
+        made[key] = patrol
+    stop_patrol(org.user("b", "grid_worker"), made["b"].pk, now=now)
+
+    def features(who: Any) -> dict[tuple[int, str], dict[str, Any]]:
+        body = who.get(layer("patrols")).json()
+        return {(f["id"], f["properties"]["kind"]): f for f in body["features"]}
+
+    seen_a = features(api_as(org.user("a", "dispatcher")))
+    assert set(seen_a) == {(made["a"].pk, "track"), (made["a"].pk, "position")}
+    track = seen_a[(made["a"].pk, "track")]
+    assert track["geometry"]["type"] == "LineString" and len(track["geometry"]["coordinates"]) == 3
+    assert track["properties"]["url"] == f"/worktools/patrols/{made['a'].pk}/"
+    # An ended patrol keeps its track but has no live position.
+    assert set(features(api_as(org.user("b", "dispatcher")))) == {(made["b"].pk, "track")}
+    assert len(features(api_as(org.user("county", "leader")))) == 3
+    assert features(api_as(org.user("county_2", "handler"))) == {}
+    # The time filter: patrols started before it are not shown.
+    later = (now + timedelta(minutes=1)).isoformat()
+    body = api_as(org.user("county", "leader")).get(layer("patrols"), {"since": later}).json()
+    assert body["features"] == []

@@ -127,6 +127,20 @@ class WarningOut(Schema):
         return obj.category.name
 
 
+class ApplicationCardsOut(Plain):
+    total: int = Field(description="办件 submitted in the period")
+    open: int
+    concluded: int
+    overdue: int
+    online: int
+    agency: int = Field(description="Through a village agent (代办)")
+    rated: int
+    bad_ratings: int
+    open_rectifications: int
+    on_time_rate: float | None
+    satisfaction_rate: float | None = Field(description="好差评: not 不满意 or 非常不满意, of those rated")
+
+
 class DashboardOut(Plain):
     node: PlaceOut
     parent: PlaceOut | None
@@ -146,6 +160,7 @@ class DashboardOut(Plain):
     recurring: list[RecurringOut]
     hotspot: list[HotspotOut]
     warnings: list[WarningOut]
+    applications: ApplicationCardsOut = Field(description="Service applications (办件) of the period")
 
 
 class DashboardIn(Schema):
@@ -269,6 +284,21 @@ class FlowRefOut(Schema):
     actor: str
 
 
+class PatrolRefOut(Schema):
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    distance_m: int
+    region_code: str
+
+
+class VisitRefOut(Schema):
+    id: int
+    visited_at: datetime
+    subject: str
+    region_code: str
+
+
 class ScoreItemDetailOut(ScoreItemOut):
     subject_type: SubjectType
     subject_code: str
@@ -277,6 +307,8 @@ class ScoreItemDetailOut(ScoreItemOut):
     period_start: date
     events: list[EventRefOut]
     flows: list[FlowRefOut]
+    patrols: list[PatrolRefOut]
+    visits: list[VisitRefOut]
     hidden: int = Field(description="Records outside your jurisdiction, not listed")
 
 

@@ -275,6 +275,8 @@ class ScoreItem(models.Model):
     event_ids = models.JSONField(default=list)
     hit_event_ids = models.JSONField(default=list)
     flow_ids = models.JSONField(default=list)
+    # Work records behind a work metric: {"patrol": [ids], "visit": [ids]}.
+    records = models.JSONField(default=dict, blank=True)
 
     scope_field: ClassVar[str] = "row__region_code"
     objects = ScopedQuerySet.as_manager()

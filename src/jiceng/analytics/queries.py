@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -509,7 +509,22 @@ def dashboard(
         "recurring": recurring_rows,
         "hotspot": hotspot,
         "warnings": warnings(user, node, today - timedelta(days=WARNING_DAYS - 1)),
+        "applications": applications(user, node, start),
     }
+
+
+def applications(user: User | AnonymousUser | None, node: Node, start: date) -> dict[str, Any]:
+    """办件 figures of the node over the period (from the applications module, rates as fractions)."""
+    from jiceng.analytics.rollups import local_zone
+    from jiceng.applications.queries import counts
+
+    found = counts(user, datetime.combine(start, time(), tzinfo=local_zone()), prefix=node.prefix)
+    keys = ("total", "open", "concluded", "overdue", "online", "agency", "rated", "bad_ratings",
+            "open_rectifications")  # fmt: skip
+    out: dict[str, Any] = {k: found.get(k) or 0 for k in keys}
+    for rate in ("on_time_rate", "satisfaction_rate"):
+        out[rate] = None if found.get(rate) is None else found[rate] / 100
+    return out
 
 
 def warnings(user: User | AnonymousUser | None, node: Node, since: date) -> list[EarlyWarning]:

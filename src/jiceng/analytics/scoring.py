@@ -120,6 +120,20 @@ METRICS: dict[str, Metric] = {
             gettext_lazy("Events the grid worker reported and handled on the spot in the period."),
         ),
         Metric(
+            "patrol_days",
+            gettext_lazy("Days on patrol"),
+            COUNT,
+            frozenset({SubjectType.GRID_WORKER}),
+            gettext_lazy("Days of the period on which the grid worker patrolled (target: how many days)."),
+        ),
+        Metric(
+            "visits",
+            gettext_lazy("Visits made"),
+            COUNT,
+            frozenset({SubjectType.GRID_WORKER}),
+            gettext_lazy("Visits to residents, households, houses and organizations recorded in the period."),
+        ),
+        Metric(
             "rejected_reports",
             gettext_lazy("Reports not accepted"),
             FAILURES,
@@ -211,6 +225,16 @@ class FlowFacts:
     event_region_code: str
 
 
+@dataclass(frozen=True)
+class WorkFacts:
+    """A patrol or a visit of the period: (kind, id, worker, local day)."""
+
+    kind: str
+    id: int
+    worker_id: int
+    day: date
+
+
 @dataclass
 class Measure:
     value: float | None = None
@@ -220,6 +244,7 @@ class Measure:
     event_ids: list[int] = field(default_factory=list)
     hit_event_ids: list[int] = field(default_factory=list)
     flow_ids: list[int] = field(default_factory=list)
+    records: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _events(start: date, end: date) -> list[EventFacts]:
@@ -244,6 +269,29 @@ def _flows(start: date, end: date) -> list[FlowFacts]:
         )
     )
     return [FlowFacts(*row) for row in rows.iterator(chunk_size=5000)]
+
+
+def _work(start: date, end: date) -> list[WorkFacts]:
+    from jiceng.worktools.models import Patrol, Visit
+
+    since, until = _moment(start), _moment(end)
+    patrols = Patrol.objects.filter(started_at__gte=since, started_at__lt=until).order_by("pk")
+    visits = Visit.objects.filter(visited_at__gte=since, visited_at__lt=until).order_by("pk")
+    return [
+        *(WorkFacts("patrol", pk, worker, local_day(at)) for pk, worker, at in patrols.values_list(
+            "pk", "worker_id", "started_at")),
+        *(WorkFacts("visit", pk, visitor, local_day(at)) for pk, visitor, at in visits.values_list(
+            "pk", "visitor_id", "visited_at")),
+    ]  # fmt: skip
+
+
+def _work_count(work: Iterable[WorkFacts], kind: str, *, distinct_days: bool) -> Measure:
+    mine = [w for w in work if w.kind == kind]
+    m = Measure(records={kind: [w.id for w in mine]})
+    m.numerator = len({w.day for w in mine}) if distinct_days else len(mine)
+    m.denominator = m.numerator
+    m.value = float(m.numerator)
+    return m
 
 
 def _rate(metric: str, events: Iterable[EventFacts]) -> Measure:
@@ -294,9 +342,19 @@ def _flow_count(flows: Iterable[FlowFacts], actions: set[str], failures: bool) -
     return m
 
 
-def measure(metric: str, subject: Subject, events: list[EventFacts], flows: list[FlowFacts]) -> Measure:
-    """One metric of one subject over the period's events and flows (already loaded)."""
+def measure(
+    metric: str,
+    subject: Subject,
+    events: list[EventFacts],
+    flows: list[FlowFacts],
+    work: list[WorkFacts] | None = None,
+) -> Measure:
+    """One metric of one subject over the period's events, flows and work records (already loaded)."""
     if subject.type == SubjectType.GRID_WORKER:
+        if metric in ("patrol_days", "visits"):
+            own = [w for w in work or () if w.worker_id == subject.pk]
+            kind = "patrol" if metric == "patrol_days" else "visit"
+            return _work_count(own, kind, distinct_days=metric == "patrol_days")
         mine = [f for f in flows if f.actor_id == subject.pk]
         if metric == "reports":
             return _flow_count(mine, {"report"}, failures=False)
@@ -446,6 +504,7 @@ def compute_scorecard(
     rules = list(ScoringRule.objects.filter(is_active=True).order_by("subject_type", "sort", "id"))
     events = _events(first, end)
     flows = _flows(first, end)
+    work = _work(first, end)
     with transaction.atomic():
         existing = Scorecard.objects.select_for_update().filter(period_kind=kind, period_start=first).first()
         if existing is not None:
@@ -466,7 +525,7 @@ def compute_scorecard(
                 by_type[rule.subject_type].append(rule)
         row_count = 0
         for subject_type, type_rules in by_type.items():
-            row_count += _score_type(card, subject_type, type_rules, events, flows)
+            row_count += _score_type(card, subject_type, type_rules, events, flows, work)
         record(
             "analytics.scorecard.compute",
             actor=actor if actor is not None and actor.is_authenticated else None,
@@ -500,6 +559,7 @@ def _score_type(
     rules: list[ScoringRule],
     events: list[EventFacts],
     flows: list[FlowFacts],
+    work: list[WorkFacts],
 ) -> int:
     full = sum((Decimal(r.weight) for r in rules), Decimal(0))
     scored: list[tuple[Subject, Decimal, list[ScoreItem]]] = []
@@ -508,7 +568,7 @@ def _score_type(
         total = Decimal(0)
         for rule in rules:
             metric = METRICS[rule.metric]
-            m = measure(rule.metric, subject, events, flows)
+            m = measure(rule.metric, subject, events, flows, work)
             p = points(rule, metric, m)
             total += p
             items.append(
@@ -527,6 +587,7 @@ def _score_type(
                     event_ids=sorted(m.event_ids),
                     hit_event_ids=sorted(m.hit_event_ids),
                     flow_ids=sorted(m.flow_ids),
+                    records={kind: sorted(ids) for kind, ids in m.records.items()},
                 )
             )
         scored.append((subject, total, items))
@@ -608,6 +669,8 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         .order_by("pk")
         .values("pk", "event_id", "action", "at", "actor_name")
     )
+    work = _work_records(user, found.records or {})
+    shown_work = sum(len(v) for v in work.values())
     row = found.row
     return {
         "id": found.pk,
@@ -648,8 +711,47 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
             }
             for f in flows
         ],
-        "hidden": len(found.event_ids) - len(events) + len(found.flow_ids) - len(flows),
+        "patrols": work["patrol"],
+        "visits": work["visit"],
+        "hidden": len(found.event_ids)
+        - len(events)
+        + len(found.flow_ids)
+        - len(flows)
+        + sum(len(v) for v in (found.records or {}).values())
+        - shown_work,
     }
+
+
+def _work_records(user: User | AnonymousUser | None, records: dict[str, list[int]]) -> dict[str, list[dict]]:
+    """The patrols and visits behind a work metric that the user may see."""
+    out: dict[str, list[dict]] = {"patrol": [], "visit": []}
+    if records.get("patrol"):
+        from jiceng.worktools.models import Patrol
+
+        out["patrol"] = [
+            {
+                "id": pk,
+                "started_at": at,
+                "ended_at": ended,
+                "distance_m": round(distance),
+                "region_code": code,
+            }
+            for pk, at, ended, distance, code in Patrol.objects.restrict(user)
+            .filter(pk__in=records["patrol"])
+            .order_by("pk")
+            .values_list("pk", "started_at", "ended_at", "distance_m", "region_code")
+        ]
+    if records.get("visit"):
+        from jiceng.worktools.models import Visit
+
+        out["visit"] = [
+            {"id": pk, "visited_at": at, "subject": subject, "region_code": code}
+            for pk, at, subject, code in Visit.objects.restrict(user)
+            .filter(pk__in=records["visit"])
+            .order_by("pk")
+            .values_list("pk", "visited_at", "subject_name", "region_code")
+        ]
+    return out
 
 
 def month_days(start: date) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from jiceng.events.models import Event, EventState
 from jiceng.org import locate
 from jiceng.org.models import LEVEL_ORDER, Region, RegionLevel
 from jiceng.registry.models import CityComponent, ComponentState, House, KeyPlace, PlaceType, RiskLevel
+from jiceng.worktools.models import Patrol, PatrolState, TrackPoint
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -47,6 +48,7 @@ class Layer(StrEnum):
     PLACES = "places"
     COMPONENTS = "components"
     HOUSES = "houses"
+    PATROLS = "patrols"
 
 
 @dataclass(frozen=True)
@@ -477,11 +479,72 @@ def _houses(user: User | AnonymousUser | None, f: LayerFilter, crs: str, limit: 
     return _collection(features, truncated, crs, layer=Layer.HOUSES.value)
 
 
+PATROL_DEFAULT_HOURS = 24  # without a time filter: the patrols of the last day
+
+
+def _patrols(user: User | AnonymousUser | None, f: LayerFilter, crs: str, limit: int) -> dict[str, Any]:
+    """Patrol tracks (LineString) and, for those still on patrol, the worker's last position (Point)."""
+    since = _aware(f.since) if f.since else timezone.now() - timedelta(hours=PATROL_DEFAULT_HOURS)
+    qs = Patrol.objects.restrict(user).filter(started_at__gte=since)
+    if f.until:
+        qs = qs.filter(started_at__lt=_aware(f.until))
+    if f.bbox is not None:  # patrols with a point in the box
+        b = f.bbox
+        qs = qs.filter(
+            pk__in=TrackPoint.objects.filter(
+                lng__gte=b.min_lng, lng__lte=b.max_lng, lat__gte=b.min_lat, lat__lte=b.max_lat
+            ).values("patrol_id")
+        )
+    patrols, truncated = _cut(
+        list(
+            qs.order_by("-started_at", "-id").values(
+                "id", "state", "started_at", "ended_at", "distance_m", "last_lng", "last_lat",
+                "worker__full_name", "worker__username", "unit__name",
+            )[: limit + 1]
+        ),
+        limit,
+    )  # fmt: skip
+    tracks: dict[int, list[list[float]]] = {}
+    for pid, lng, lat in (
+        TrackPoint.objects.filter(patrol_id__in=[p["id"] for p in patrols])
+        .order_by("patrol_id", "seq")
+        .values_list("patrol_id", "lng", "lat")
+    ):
+        tracks.setdefault(pid, []).append([lng, lat])
+    url = _url_maker("worktools:patrol_detail", "patrol_id")
+    features: list[dict[str, Any]] = []
+    for p in patrols:
+        props = {
+            "kind": "track",
+            "state": p["state"],
+            "worker": p["worker__full_name"] or p["worker__username"],
+            "unit": p["unit__name"],
+            "started_at": timezone.localtime(p["started_at"]).isoformat(timespec="minutes"),
+            "distance_m": round(p["distance_m"]),
+            "url": url(p["id"]),
+        }
+        line = tracks.get(p["id"], [])
+        if len(line) > 1:
+            coords = _display(crs, np.array(line, dtype=np.float64)).tolist()
+            features.append(
+                {"type": "Feature", "id": p["id"], "geometry": {"type": "LineString", "coordinates": coords},
+                 "properties": props}
+            )  # fmt: skip
+        if p["state"] == PatrolState.ACTIVE and p["last_lng"] is not None and p["last_lat"] is not None:
+            point = _points([{"lng": p["last_lng"], "lat": p["last_lat"]}], crs)[0]
+            features.append(
+                {"type": "Feature", "id": p["id"], "geometry": {"type": "Point", "coordinates": point},
+                 "properties": {**props, "kind": "position"}}
+            )  # fmt: skip
+    return _collection(features, truncated, crs, layer=Layer.PATROLS.value)
+
+
 _LAYERS = {
     Layer.EVENTS: _events,
     Layer.PLACES: _places,
     Layer.COMPONENTS: _components,
     Layer.HOUSES: _houses,
+    Layer.PATROLS: _patrols,
 }
 
 

@@ -62,6 +62,7 @@ def map_config(user: Any) -> dict[str, Any]:
             % {"n": "{n}"},
             "failed": _("The map data could not be loaded."),
             "events": _("events"),
+            "patrol": _("Patrol started"),
         },
     }
 

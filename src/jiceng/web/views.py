@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from jiceng.accounts.roles import Role
 from jiceng.web import queries
 
 
@@ -26,6 +27,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    roles: frozenset[str] = getattr(request.user, "role_codes", frozenset())
+    if roles and roles <= {Role.RESIDENT}:  # residents have their own pages
+        return redirect("portal:home")
     return render(request, "web/home.html", queries.home_summary(request.user))  # type: ignore[arg-type]
 
 

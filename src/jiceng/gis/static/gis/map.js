@@ -78,7 +78,8 @@
     heat: ["event-heat"],
     places: ["places"],
     components: ["components"],
-    houses: ["house-fill", "house-outline", "house-points", "house-extrusion"]
+    houses: ["house-fill", "house-outline", "house-points", "house-extrusion"],
+    patrols: ["patrol-lines", "patrol-positions"]
   };
   var threeD = false;
 
@@ -90,6 +91,7 @@
     map.addSource("places", { type: "geojson", data: empty() });
     map.addSource("components", { type: "geojson", data: empty() });
     map.addSource("houses", { type: "geojson", data: empty() });
+    map.addSource("patrols", { type: "geojson", data: empty() });
 
     var level = ["get", "level"];
     map.addLayer({
@@ -144,6 +146,18 @@
         "circle-color": ["match", ["get", "state"], "intact", "#16a085", "damaged", "#c0392b", "missing", "#8e44ad", "#d35400"],
         "circle-stroke-color": "#fff", "circle-stroke-width": 1
       }
+    });
+    map.addLayer({
+      id: "patrol-lines", type: "line", source: "patrols", filter: ["==", ["get", "kind"], "track"],
+      layout: { "line-join": "round", "line-cap": "round" },
+      paint: {
+        "line-color": ["match", ["get", "state"], "active", "#1e88e5", "#5c6bc0"],
+        "line-width": 3, "line-opacity": 0.8
+      }
+    });
+    map.addLayer({
+      id: "patrol-positions", type: "circle", source: "patrols", filter: ["==", ["get", "kind"], "position"],
+      paint: { "circle-radius": 7, "circle-color": "#1e88e5", "circle-stroke-color": "#fff", "circle-stroke-width": 2 }
     });
     map.addLayer({
       id: "places", type: "circle", source: "places",
@@ -215,7 +229,7 @@
   var report = function () {
     var parts = [];
     var warn = false;
-    ["events", "places", "components", "houses"].forEach(function (name) {
+    ["events", "places", "components", "houses", "patrols"].forEach(function (name) {
       if (truncated[name]) { warn = true; parts.push(config.text.truncated.replace("{n}", loaded[name])); }
     });
     if (loaded.events !== undefined) { parts.unshift(loaded.events + " " + config.text.events); }
@@ -263,6 +277,12 @@
     if (!wanted) { return; }
     var mine = generation[name] = (generation[name] || 0) + 1;
     var params = name === "events" ? eventParams() : { bbox: viewBox() };
+    if (name === "patrols") { // the time filter applies to patrols too
+      var timed = eventParams();
+      params = { bbox: timed.bbox };
+      if (timed.since) { params.since = timed.since; }
+      if (timed.until) { params.until = timed.until; }
+    }
     get(config.api[name], params).then(function (data) {
       if (mine !== generation[name]) { return; } // a newer request for this layer is on its way
       map.getSource(name).setData(data);
@@ -272,7 +292,7 @@
       report();
     }).catch(failed);
   };
-  var loadLayers = function () { ["events", "places", "components", "houses"].forEach(loadLayer); };
+  var loadLayers = function () { ["events", "places", "components", "houses", "patrols"].forEach(loadLayer); };
   var timer = null;
   var scheduleLoad = function () {
     if (timer) { clearTimeout(timer); }
@@ -313,8 +333,8 @@
   });
 
   // --- popups -----------------------------------------------------------------------------------------
-  var clickable = ["event-points", "event-clusters", "places", "components", "house-points", "house-extrusion",
-    "house-fill", "boundary-fill"];
+  var clickable = ["event-points", "event-clusters", "patrol-positions", "patrol-lines", "places", "components",
+    "house-points", "house-extrusion", "house-fill", "boundary-fill"];
   var line = function (parent, tag, text) {
     var node = document.createElement(tag);
     node.textContent = text;
@@ -337,6 +357,11 @@
       case "components":
         line(box, "h3", p.name || p.code);
         line(box, "p", p.code + " · " + p.state_label);
+        break;
+      case "patrol-positions":
+      case "patrol-lines":
+        line(box, "h3", p.worker + " · " + p.unit);
+        line(box, "p", config.text.patrol + " " + p.started_at.replace("T", " ") + " · " + p.distance_m + " m");
         break;
       case "boundary-fill":
         line(box, "h3", p.name);
