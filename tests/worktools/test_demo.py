@@ -8,6 +8,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from jiceng.demo.county import build_plan
 from jiceng.demo.loader import discover_steps
@@ -59,3 +60,27 @@ def test_the_demo_step_writes_every_kind_of_record(
     assert patrol_queries.on_patrol(dispatcher).count() == 1
     assert patrol_queries.on_patrol(org.user("b", "dispatcher")).count() == 0
     assert "patrols 5" in ctx.stdout.getvalue()  # type: ignore[union-attr]
+
+
+def test_the_history_gives_every_grid_worker_patrols_on_working_days_and_visits(
+    org: Org, categories: Any, registry_records: Any
+) -> None:
+    from jiceng.core.workdays import default_calendar
+    from jiceng.worktools import demo
+
+    discover_steps()
+    step = DEMO_STEPS["worktools.history"]
+    assert step.order < DEMO_STEPS["worktools.demo"].order
+    ctx = DemoContext(actor=org.user("root", "superuser"), plan=build_plan(), users={}, stdout=StringIO())
+    ctx.rng = random.Random("worktools.history")
+    step.func(ctx)
+    patrols = list(Patrol.objects.all())
+    workers = {org.user("a", "grid_worker").pk, org.user("b", "grid_worker").pk}
+    assert patrols and {p.worker_id for p in patrols} <= workers
+    calendar = default_calendar()
+    for p in patrols:
+        assert p.state == PatrolState.ENDED and p.point_count == 12
+        assert calendar.is_workday(timezone.localtime(p.started_at).date())
+        assert (timezone.now() - p.started_at).days <= demo.history_days()
+    assert TrackPoint.objects.count() == 12 * len(patrols)
+    assert Visit.objects.filter(visitor_id__in=workers).count() == Visit.objects.count()

@@ -7,6 +7,7 @@ event categories are skipped when those steps did not run."""
 from __future__ import annotations
 
 import io
+import os
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from shapely.geometry import shape
 
+from jiceng.accounts.models import User
+from jiceng.accounts.roles import Role
+from jiceng.core.workdays import default_calendar
 from jiceng.demo.steps import DemoContext, demo_step
 from jiceng.events.models import EventCategory
 from jiceng.org.models import Region, RegionLevel, Unit, UnitKind
@@ -31,6 +35,7 @@ from jiceng.worktools.models import DutyKind
 
 TOWNSHIPS = 2
 POINTS_PER_PATROL = 40
+HISTORY_DAYS = 45  # of patrols and visits by every grid worker (fewer under pytest)
 
 FINDINGS = [
     ("独居老人关爱走访", "老人身体状况良好，家中生活用品齐全，已提醒冬季用电安全。", ""),
@@ -66,11 +71,18 @@ def _track(region: Region, rng: random.Random, n: int) -> list[tuple[float, floa
 
 
 def _patrol(
-    ctx: DemoContext, worker: Any, grid: Region, start: datetime, minutes: int, *, end: bool = True
+    ctx: DemoContext,
+    worker: Any,
+    grid: Region,
+    start: datetime,
+    minutes: int,
+    *,
+    end: bool = True,
+    points_per_patrol: int = POINTS_PER_PATROL,
 ) -> Any:
     patrol, _created = patrol_actions.start_patrol(worker, now=start)
-    step = timedelta(minutes=minutes) / POINTS_PER_PATROL
-    track = _track(grid, ctx.rng, POINTS_PER_PATROL)
+    step = timedelta(minutes=minutes) / points_per_patrol
+    track = _track(grid, ctx.rng, points_per_patrol)
     points = [
         patrol_actions.PointIn(seq=i, lng=lng, lat=lat, recorded_at=start + step * i, accuracy_m=8)
         for i, (lng, lat) in enumerate(track)
@@ -118,6 +130,53 @@ def _png() -> bytes:
     out = io.BytesIO()
     picture.save(out, "PNG")
     return out.getvalue()
+
+
+def history_days() -> int:
+    return 5 if "PYTEST_VERSION" in os.environ else HISTORY_DAYS
+
+
+@demo_step(order=640, name="worktools.history")
+def history(ctx: DemoContext) -> None:
+    """Every grid worker of the county patrols most working days and visits a few households a week, so
+    that last month's scorecards (patrol days, visits) stand on real records."""
+    now = timezone.now()
+    counts = {"patrols": 0, "visits": 0}
+    calendar = default_calendar()
+    workers = User.objects.filter(roles__role=Role.GRID_WORKER, unit__isnull=False, is_active=True)
+    for worker in workers.select_related("unit__region").order_by("username"):
+        village = worker.unit.region
+        grids = list(
+            Region.objects.filter(parent=village, level=RegionLevel.GRID, boundary__isnull=False)[:3]
+        )
+        people = list(Person.objects.alive().filter(region_code__startswith=village.code[:12])[:40])
+        if not grids:
+            continue
+        for back in range(history_days(), 2, -1):
+            day = timezone.localtime(now - timedelta(days=back))
+            if not calendar.is_workday(day.date()):
+                continue
+            if ctx.rng.random() < 0.8:
+                start = day.replace(hour=ctx.rng.randint(8, 10), minute=ctx.rng.randint(0, 59))
+                _patrol(
+                    ctx, worker, ctx.rng.choice(grids), start, ctx.rng.randint(40, 90), points_per_patrol=12
+                )
+                counts["patrols"] += 1
+            if people and ctx.rng.random() < 0.45:
+                person = ctx.rng.choice(people)
+                purpose, findings, _follow_up = FINDINGS[ctx.rng.randrange(len(FINDINGS))]
+                visit_actions.record_visit(
+                    worker,
+                    subject_kind="person",
+                    subject_key=str(person.pk),
+                    purpose=purpose,
+                    findings=findings,
+                    follow_up="",
+                    visited_at=day.replace(hour=15, minute=ctx.rng.randint(0, 59)),
+                    now=now,
+                )
+                counts["visits"] += 1
+    ctx.log(f"  {counts['patrols']} patrols, {counts['visits']} visits by every grid worker")
 
 
 @demo_step(order=650, name="worktools.demo")
