@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from jiceng.accounts.models import User
 
 ENV: Final = "JICENG_DEMO_APPLICATIONS"
-DEMO_COUNT: Final = 2000
+DEMO_COUNT: Final = 3000
 TEST_COUNT: Final = 60
 DAYS: Final = 60
 S = ApplicationState
