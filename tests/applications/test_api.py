@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from jiceng.applications.actions import perform
 from jiceng.applications.models import Application
@@ -15,11 +14,6 @@ from tests.applications.conftest import Services, all_materials, dibao_form
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/applications"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    cache.clear()
 
 
 def submit(api_as: Any, svc: Services, key: str = "k1") -> Any:

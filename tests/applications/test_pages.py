@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from jiceng.applications.actions import perform, submit_application
 from jiceng.applications.models import Application, ApplicationState
@@ -100,7 +99,6 @@ def test_catalog_and_rating_statistics(page_as: Any, svc: Services) -> None:
 
 
 def test_progress_page_without_login(page_as: Any, svc: Services) -> None:
-    cache.clear()
     app = make(svc)
     anonymous = page_as(None)
     ok = anonymous.get("/services/progress/", {"number": app.ref, "phone": "13812345678"}).content.decode()

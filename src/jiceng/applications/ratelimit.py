@@ -1,10 +1,7 @@
-"""A small fixed-window rate limit on the shared cache, for endpoints open without login."""
+"""A fixed-window rate limit for endpoints open without login (the progress query)."""
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -20,21 +17,16 @@ class TooManyRequests(DomainError):
     default_message = _("Too many queries. Wait a minute and try again.")
 
 
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 def check(
     scope: str, request: HttpRequest, limit: int = PROGRESS_LIMIT, window: int = PROGRESS_WINDOW
 ) -> None:
-    """Count one request of ``scope`` from the client's address; raise TooManyRequests over ``limit``."""
-    slot = int(time.time() // window)
-    key = f"jiceng:ratelimit:{scope}:{client_address(request)}:{slot}"
-    cache.add(key, 0, timeout=window * 2)
+    """Count one request of ``scope`` from the client's address; raise TooManyRequests over ``limit``.
+
+    Counted in the database with the portal's counters, so every server process shares the limit, and by
+    the client's address as the platform resolves it (behind a trusted proxy: X-Forwarded-For)."""
+    from jiceng.portal.ratelimit import RateLimited, client_ip, hit
+
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window * 2)
-        count = 1
-    if count > limit:
-        raise TooManyRequests()
+        hit(f"{scope}:{client_ip(request)}", limit, window)
+    except RateLimited as exc:
+        raise TooManyRequests() from exc
