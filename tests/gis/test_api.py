@@ -322,6 +322,11 @@ def test_patrol_tracks_and_positions_stay_in_the_jurisdiction(org: Org, categori
     assert set(features(api_as(org.user("b", "dispatcher")))) == {(made["b"].pk, "track")}
     assert len(features(api_as(org.user("county", "leader")))) == 3
     assert features(api_as(org.user("county_2", "handler"))) == {}
+    # A box round township A's grid keeps patrol A and drops patrol B.
+    a_lng, a_lat = IN_GRID_A["lng"], IN_GRID_A["lat"]
+    box = f"{a_lng - 0.0002},{a_lat - 0.0002},{a_lng + 0.002},{a_lat + 0.0002}"
+    boxed = api_as(org.user("county", "leader")).get(layer("patrols"), {"bbox": box}).json()
+    assert {f["id"] for f in boxed["features"]} == {made["a"].pk}
     # The time filter: patrols started before it are not shown.
     later = (now + timedelta(minutes=1)).isoformat()
     body = api_as(org.user("county", "leader")).get(layer("patrols"), {"since": later}).json()

@@ -490,11 +490,16 @@ def _patrols(user: User | AnonymousUser | None, f: LayerFilter, crs: str, limit:
         qs = qs.filter(started_at__lt=_aware(f.until))
     if f.bbox is not None:  # patrols with a point in the box
         b = f.bbox
-        qs = qs.filter(
-            pk__in=TrackPoint.objects.filter(
-                lng__gte=b.min_lng, lng__lte=b.max_lng, lat__gte=b.min_lat, lat__lte=b.max_lat
-            ).values("patrol_id")
+        # Only the points of the patrols already chosen (by the (patrol, seq) index): the track point
+        # table grows without end and has no index on position.
+        in_box = TrackPoint.objects.filter(
+            patrol__in=qs.values("pk"),
+            lng__gte=b.min_lng,
+            lng__lte=b.max_lng,
+            lat__gte=b.min_lat,
+            lat__lte=b.max_lat,
         )
+        qs = qs.filter(pk__in=in_box.values("patrol_id"))
     patrols, truncated = _cut(
         list(
             qs.order_by("-started_at", "-id").values(
