@@ -68,9 +68,11 @@ class PageWatch:
         if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
-    def assert_clean(self) -> None:
+    def assert_clean(self, ignore: tuple[str, ...] = ()) -> None:
+        """No problem reported so far, except those containing one of ``ignore`` (expected ones)."""
         violations = self.page.evaluate("window.__cspViolations || []")
         problems = self.problems + [f"CSP violation: {v}" for v in violations]
+        problems = [p for p in problems if not any(text in p for text in ignore)]
         assert not problems, "browser reported problems:\n" + "\n".join(problems)
 
     def screenshot(self, name: str) -> Path:

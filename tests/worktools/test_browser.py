@@ -110,8 +110,7 @@ def test_patrol_with_a_lost_connection(
     assert patrol.checkins.get().place_id == places["a"].pk
     # What failed while the phone was offline failed on purpose.
     offline = ("ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest")  # the badge's poll
-    watch.problems = [p for p in watch.problems if not any(o in p for o in offline)]
-    watch.assert_clean()
+    watch.assert_clean(ignore=offline)
 
 
 def test_two_staff_exchange_messages_live(open_page: Any, live_server: Any, org: Org) -> None:
@@ -144,6 +143,6 @@ def test_two_staff_exchange_messages_live(open_page: Any, live_server: Any, org:
     no_sideways_scroll(phone)
     phone_watch.screenshot("phone-messages")
     # This server is WSGI only: the live socket cannot open, and polling brought every message.
+    # (The page keeps retrying the socket, so a failed attempt can be logged at any moment.)
     for watch in (desk_watch, phone_watch):
-        watch.problems = [p for p in watch.problems if "WebSocket connection to" not in p]
-        watch.assert_clean()
+        watch.assert_clean(ignore=("WebSocket connection to",))
