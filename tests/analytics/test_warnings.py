@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from jiceng.analytics import alerts, queries
 from jiceng.analytics.models import EarlyWarning
-from jiceng.analytics.rollups import local_day
+from jiceng.analytics.rollups import local_day, local_zone
 from jiceng.analytics.tasks import detect_spikes
 from jiceng.events.actions import report_event
 from jiceng.notifications.models import Notification
@@ -26,6 +26,11 @@ def _report(org: Org, where: str, at: Any, n: int, category: str = "0301") -> No
         )
 
 
+def _earlier_today(now: datetime, minutes: int) -> datetime:
+    """``minutes`` before ``now``, but not before the local midnight (a run just after midnight)."""
+    return max(now - timedelta(minutes=minutes), datetime.combine(local_day(now), time.min, local_zone()))
+
+
 def test_a_spike_is_raised_once_and_notifies_the_command_room(org: Org, categories: Any) -> None:
     now = timezone.now()
     # A baseline of about one a week in township A; family disputes steady at two a day in B.
@@ -35,9 +40,9 @@ def test_a_spike_is_raised_once_and_notifies_the_command_room(org: Org, categori
         _report(org, "b", now - timedelta(days=days_ago), 2, category="D0101")
     # Today: seven garbage reports in A (a spike), two family disputes in B (as usual), four garbage
     # reports in B (unusual, but under the minimum of five).
-    _report(org, "a", now - timedelta(minutes=30), 7)
-    _report(org, "b", now - timedelta(minutes=20), 2, category="D0101")
-    _report(org, "b", now - timedelta(minutes=10), 4)
+    _report(org, "a", _earlier_today(now, 30), 7)
+    _report(org, "b", _earlier_today(now, 20), 2, category="D0101")
+    _report(org, "b", _earlier_today(now, 10), 4)
 
     first = detect_spikes()
     assert first == {"spikes": 1, "raised": 1, "notified": 1}
@@ -55,7 +60,7 @@ def test_a_spike_is_raised_once_and_notifies_the_command_room(org: Org, categori
 
     # Again, and once more after another report: nothing new is raised or sent; the count follows.
     assert detect_spikes(local_day(now).isoformat()) == {"spikes": 1, "raised": 0, "notified": 0}
-    _report(org, "a", now - timedelta(minutes=5), 1)
+    _report(org, "a", _earlier_today(now, 5), 1)
     assert detect_spikes() == {"spikes": 1, "raised": 0, "notified": 0}
     assert EarlyWarning.objects.get().count == 8
     assert Notification.objects.filter(kind="early_warning").count() == 1
@@ -73,7 +78,7 @@ def test_a_quiet_day_raises_nothing(org: Org, categories: Any) -> None:
     now = timezone.now()
     for days_ago in range(1, 29):
         _report(org, "a", now - timedelta(days=days_ago), 5 if days_ago % 2 else 6)
-    _report(org, "a", now - timedelta(minutes=5), 6)
+    _report(org, "a", _earlier_today(now, 5), 6)
     assert alerts.raise_warnings() == {"spikes": 0, "raised": 0, "notified": 0}
     assert not EarlyWarning.objects.exists()
 
@@ -82,7 +87,7 @@ def test_warnings_api_and_page_stay_in_the_jurisdiction(
     org: Org, categories: Any, api_as: Any, page_as: Any
 ) -> None:
     now = timezone.now()
-    _report(org, "b", now - timedelta(minutes=5), 6)
+    _report(org, "b", _earlier_today(now, 5), 6)
     assert detect_spikes()["raised"] == 1
     assert api_as(org.user("a", "dispatcher")).get("/api/v1/analytics/warnings").json() == []
     listed = api_as(org.user("b", "dispatcher")).get("/api/v1/analytics/warnings").json()
