@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from jiceng.audit.models import AuditChainHead, AuditEntry, AuditResult
@@ -19,6 +19,46 @@ if TYPE_CHECKING:
 
 def _normalized(changes: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(changes or {}, ensure_ascii=False, default=str))
+
+
+def _locked_head() -> tuple[int, str]:
+    """The chain's tip, locked until the caller's transaction ends (appends are serialized)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT last_id, last_hash FROM "{AuditChainHead._meta.db_table}" WHERE id = 1 FOR UPDATE'  # noqa: S608
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0], row[1]
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head.last_id, head.last_hash
+
+
+_ENTRY_FIELDS = AuditEntry._meta.concrete_fields
+_ENTRY_COLUMNS = ", ".join(f'"{f.column}"' for f in _ENTRY_FIELDS)
+# Table and column names come from the model, values are parameters.
+_APPEND_SQL = (
+    f'WITH e AS (INSERT INTO "{AuditEntry._meta.db_table}" '  # noqa: S608
+    f"({_ENTRY_COLUMNS}) "
+    f"VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))}) RETURNING id, entry_hash) "
+    f'UPDATE "{AuditChainHead._meta.db_table}" SET last_id = e.id, last_hash = e.entry_hash, '
+    f'count = count + 1 FROM e WHERE "{AuditChainHead._meta.db_table}".id = 1'
+)
+
+
+def _append(entry: AuditEntry) -> None:
+    """Insert the entry and move the tip to it: one statement on PostgreSQL, two elsewhere."""
+    if connection.vendor == "postgresql":
+        values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _ENTRY_FIELDS]
+        with connection.cursor() as cursor:
+            cursor.execute(_APPEND_SQL, values)
+        entry._state.adding = False
+        return
+    entry.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(
+        last_id=entry.id, last_hash=entry.entry_hash, count=models.F("count") + 1
+    )
 
 
 def record(
@@ -40,9 +80,9 @@ def record(
     user = actor if actor is not None and actor.is_authenticated else None
     # Inside the caller's transaction no savepoint is needed: a failure here fails the whole write.
     with transaction.atomic(savepoint=False):
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        last_id, last_hash = _locked_head()
         entry = AuditEntry(
-            id=head.last_id + 1,
+            id=last_id + 1,
             at=timezone.now(),
             user_id=user.pk if user else None,
             username=user.get_username() if user else username[:150],
@@ -55,13 +95,10 @@ def record(
             object_id=str(object_id),
             changes=_normalized(changes),
             result=result,
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
         )
         entry.entry_hash = entry.compute_hash()
-        entry.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(
-            last_id=entry.id, last_hash=entry.entry_hash, count=models.F("count") + 1
-        )
+        _append(entry)
     return entry
 
 
