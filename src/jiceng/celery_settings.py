@@ -20,6 +20,11 @@ CELERY_BROKER_URL = os.environ.get("JICENG_CELERY_BROKER_URL", "").strip() or "m
 # Embedded mode: no broker configured, tasks run in the calling process.
 TASKS_EMBEDDED = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_ALWAYS_EAGER = TASKS_EMBEDDED
+# With workers, what a write causes elsewhere (rollup counters, notifications) is written as a row in the
+# write's transaction and applied by a worker in batches, BATCH_SECONDS later at most (core/batching.py).
+# Embedded, it is applied in the same request, as before.
+DEFER_SIDE_EFFECTS = not TASKS_EMBEDDED
+BATCH_SECONDS = float(os.environ.get("JICENG_BATCH_SECONDS", "0.5"))
 # An error in an eager task reaches the caller (and the tests) instead of being swallowed.
 CELERY_TASK_EAGER_PROPAGATES = True
 # Nothing reads task results: tasks leave their effects in the database.
@@ -67,6 +72,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "federation-sync": {
         "task": "jiceng.federation.tasks.sync_registry",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
+    # Batches the requests left (they ask for a run themselves; these take what a lost request left).
+    "fold-rollups": {
+        "task": "jiceng.analytics.tasks.fold_rollups",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
+    "deliver-notifications": {
+        "task": "jiceng.notifications.tasks.deliver_pending",
         "schedule": 60.0,
         "options": {"expires": 55.0},
     },

@@ -7,11 +7,7 @@ Working hours are 08:30–12:00 and 13:30–17:30.
 
 from __future__ import annotations
 
-import logging
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +20,7 @@ from jiceng.events.models import Event, EventCategory, EventState, Urgency, Warn
 from jiceng.events.stats import unit_counters
 from jiceng.events.tasks import check_deadlines
 from jiceng.notifications.models import Notification
+from tests.celery_worker import TASK_TIMEOUT, real_worker
 from tests.conftest import Org
 from tests.events.conftest import IN_GRID_A, IN_GRID_B
 
@@ -311,94 +308,19 @@ def test_worker_and_beat_verbs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
 
 # --- a real worker --------------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("JICENG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-WORKER_START_TIMEOUT = 30.0
-TASK_TIMEOUT = 30.0
-
-
-def _redis_reachable(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
-    finally:
-        client.close()
-
-
-def _require_redis() -> None:
-    if _redis_reachable(REDIS_URL):
-        return
-    message = f"Redis is not reachable at {REDIS_URL}"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(f"{message}: CI must run the real-worker test (start redis-server)")
-    pytest.skip(f"{message}; the real-worker test runs where Redis is (always in CI)")
-
-
-@contextmanager
-def _celery_state_restored() -> Iterator[None]:
-    """start_worker makes its app the current and default one and sets the root log level: undo it."""
-    from celery import _state
-
-    current, default = _state.get_current_app(), _state.default_app
-    root_level = logging.getLogger().level
-    try:
-        yield
-    finally:
-        current.set_current()
-        _state.set_default_app(default)
-        logging.getLogger().setLevel(root_level)
-
 
 @pytest.mark.django_db(transaction=True)
 def test_check_deadlines_on_a_real_worker(org: Org, categories: dict[str, EventCategory]) -> None:
     """The deadline check sent through Redis to a Celery worker (in a thread of this process, so it
     uses the test database) with the production configuration, except for the broker and a queue of
     its own."""
-    _require_redis()
-    import celery.contrib.testing.tasks  # noqa: F401 - the ping task start_worker checks the worker with
-    import redis
-    from celery.contrib.testing.worker import TestWorkController, start_worker
     from celery.result import AsyncResult, EagerResult
 
-    from jiceng.celery import create_app
-
-    class Worker(TestWorkController):
-        def ensure_started(self) -> None:
-            if not self._on_started.wait(WORKER_START_TIMEOUT):
-                self.stop(in_sighandler=False)
-                raise RuntimeError(f"the Celery worker did not start within {WORKER_START_TIMEOUT} s")
-
     event = dispatched(org)
-    queue = f"jiceng-test-{uuid.uuid4().hex}"
-    app = create_app("jiceng-test", set_as_current=False)
-    app.conf.update(
-        broker_url=REDIS_URL,
-        result_backend=REDIS_URL,
-        task_always_eager=False,
-        task_ignore_result=False,
-        result_expires=300,
-        task_default_queue=queue,
-        broker_connection_retry_on_startup=False,
-        broker_connection_max_retries=1,
-    )
-    assert app.conf.task_acks_late and app.conf.timezone == "Asia/Shanghai"  # the production settings
-    try:
-        with (
-            _celery_state_restored(),
-            start_worker(
-                app, pool="solo", WorkController=Worker, ping_task_timeout=TASK_TIMEOUT, shutdown_timeout=10
-            ),
-        ):
-            result = app.tasks[check_deadlines.name].delay(now=DUE)
-            assert isinstance(result, AsyncResult) and not isinstance(result, EagerResult)
-            counts = result.get(timeout=TASK_TIMEOUT)
-    finally:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        client.close()
+    with real_worker() as app:
+        result = app.tasks[check_deadlines.name].delay(now=DUE)
+        assert isinstance(result, AsyncResult) and not isinstance(result, EagerResult)
+        counts = result.get(timeout=TASK_TIMEOUT)
     assert counts == {"checked": 1, "yellow": 0, "red": 1}
     event = Event.objects.get(pk=event.pk)
     assert event.warning == Warning.RED and event.was_overdue

@@ -286,3 +286,23 @@ class ScoreItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_name}: {self.points}"
+
+
+class RollupChange(models.Model):
+    """An event's facts before and after a change, waiting to be folded into the rollups by a worker.
+
+    Written in the change's own transaction when side effects are deferred (DEFER_SIDE_EFFECTS): one
+    plain insert instead of upserting the shared county and township rows, which every concurrent
+    write would wait for. ``rollups.fold`` sums many of them into one upsert per table.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+
+    class Meta:
+        verbose_name = _("rollup change")
+        verbose_name_plural = _("rollup changes")
+
+    def __str__(self) -> str:
+        return f"rollup change #{self.pk}"

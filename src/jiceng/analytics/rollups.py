@@ -1,4 +1,6 @@
-"""Keeping the rollups current: every change to an event moves its counters, in the same transaction.
+"""Keeping the rollups current: every change to an event moves its counters — in the same transaction when
+embedded, or through a journal row (``RollupChange``) that a worker folds in batches when side effects are
+deferred (``fold``; see core/batching.py).
 
 What an event contributes is a pure function of its own fields (``contribution``): at its report day it
 adds to the cohort counters of that day (reported, accepted, closed, closed on time, …), at its close day
@@ -28,7 +30,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from jiceng.analytics.models import CURRENT_COUNTERS, DAILY_COUNTERS, CurrentRollup, DailyRollup, Slice
+from jiceng.analytics.models import (
+    CURRENT_COUNTERS,
+    DAILY_COUNTERS,
+    CurrentRollup,
+    DailyRollup,
+    RollupChange,
+    Slice,
+)
+from jiceng.core import batching
 from jiceng.events.models import OPEN_STATES, Evaluation, Event, EventState, Warning
 
 logger = logging.getLogger(__name__)
@@ -328,7 +338,11 @@ def apply(daily: Mapping[DailyKey, Counts], current: Mapping[CurrentKey, Counts]
 
 def event_reported(event: Event) -> None:
     """A new event (already saved, in its state after intake): add what it contributes."""
-    daily, current = contribution(facts_of(event))
+    after = facts_of(event)
+    if batching.deferred():
+        _journal(None, after)
+        return
+    daily, current = contribution(after)
     apply(daily, current)
 
 
@@ -354,9 +368,85 @@ def warning_changed(event_id: int, old: str, new: str) -> None:
 
 
 def _move(before: Facts, after: Facts) -> None:
+    if batching.deferred():
+        _journal(before, after)
+        return
     daily_before, current_before = contribution(before)
     daily_after, current_after = contribution(after)
     apply(difference(daily_before, daily_after), difference(current_before, current_after))
+
+
+# --- deferred: a journal of changes, folded in batches ---------------------------------------------------
+
+_DATETIME_FACTS = tuple(f.name for f in fields(Facts) if "datetime" in str(f.type))
+
+
+def _dumped(f: Facts | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    values = {name: getattr(f, name) for name in FACT_FIELDS}
+    for name in _DATETIME_FACTS:
+        if values[name] is not None:
+            values[name] = values[name].isoformat()
+    return values
+
+
+def _loaded(values: dict[str, Any] | None) -> Facts | None:
+    if values is None:
+        return None
+    for name in _DATETIME_FACTS:
+        if values[name] is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    return Facts(**values)
+
+
+def _journal(before: Facts | None, after: Facts | None) -> None:
+    from jiceng.analytics import tasks
+
+    RollupChange.objects.create(before=_dumped(before), after=_dumped(after))
+    batching.kick(tasks.fold_rollups)
+
+
+FOLD_BATCH = 2000
+ROWS_PER_STATEMENT = 500
+
+
+def _apply_in_chunks(table: Table, rows: Mapping[Any, Counts]) -> None:
+    items = sorted((key, counts) for key, counts in rows.items() if any(counts.values()))
+    for start in range(0, len(items), ROWS_PER_STATEMENT):
+        add_rows(table, dict(items[start : start + ROWS_PER_STATEMENT]))
+
+
+def fold(limit: int = FOLD_BATCH) -> int:
+    """Add the journalled changes to the rollups and remove them, ``limit`` at a time; returns how many.
+
+    Each batch is one transaction that locks its journal rows (SKIP LOCKED), so two workers folding at
+    once take different rows and no change is counted twice.
+    """
+    folded = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                RollupChange.objects.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "before", "after")[:limit]
+            )
+            if not rows:
+                return folded
+            daily: dict[DailyKey, Counts] = {}
+            current: dict[CurrentKey, Counts] = {}
+            for _pk, before, after in rows:
+                old, new = _loaded(before), _loaded(after)
+                daily_before, current_before = contribution(old) if old else ({}, {})
+                daily_after, current_after = contribution(new) if new else ({}, {})
+                add_into(daily, difference(daily_before, daily_after))
+                add_into(current, difference(current_before, current_after))
+            _apply_in_chunks(DAILY, daily)
+            _apply_in_chunks(CURRENT, current)
+            RollupChange.objects.filter(pk__in=[row[0] for row in rows]).delete()
+        folded += len(rows)
+        if len(rows) < limit:
+            return folded
 
 
 # --- rebuilding ---------------------------------------------------------------------------------------------
@@ -520,9 +610,12 @@ def rebuild(progress: Callable[[str], None] | None = None, chunk: int = REBUILD_
     current: dict[CurrentKey, Counts] = {}
     leaves: set[str] = set()
     with transaction.atomic(), connection.cursor() as cursor:
+        journal = RollupChange._meta.db_table
         if postgresql:
-            cursor.execute(f'LOCK TABLE "{DAILY.name}", "{CURRENT.name}" IN EXCLUSIVE MODE')
+            cursor.execute(f'LOCK TABLE "{DAILY.name}", "{CURRENT.name}", "{journal}" IN EXCLUSIVE MODE')
             _create_temp_tables(cursor)
+        # What the journal holds is in the events read below: folding it later would count it twice.
+        cursor.execute(f'DELETE FROM "{journal}"')  # noqa: S608
         cursor.execute(f'DELETE FROM "{DAILY.name}"')  # noqa: S608
         cursor.execute(f'DELETE FROM "{CURRENT.name}"')  # noqa: S608
         for batch in all_facts(chunk):
@@ -549,7 +642,9 @@ def rebuild(progress: Callable[[str], None] | None = None, chunk: int = REBUILD_
 
 
 def verify() -> dict[str, int]:
-    """Compare the stored rollups with a computation from scratch; returns the rows that differ per table."""
+    """Compare the stored rollups (journalled changes folded first) with a computation from scratch;
+    returns the rows that differ per table."""
+    fold()
     daily: dict[DailyKey, Counts] = {}
     current: dict[CurrentKey, Counts] = {}
     for batch in all_facts():

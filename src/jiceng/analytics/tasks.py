@@ -47,3 +47,11 @@ def compute_scorecards(today: date | str | None = None) -> dict[str, str]:
         scoring.compute_scorecard(None, kind, start, system=True)
         done[kind] = scoring.period_label(kind, start)
     return done
+
+
+@shared_task(name="jiceng.analytics.tasks.fold_rollups", soft_time_limit=240, time_limit=290)
+def fold_rollups() -> int:
+    """Fold the journalled event changes into the rollups (asked for by the writes; also periodic)."""
+    from jiceng.analytics.rollups import fold
+
+    return fold()

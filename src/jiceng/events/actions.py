@@ -29,7 +29,7 @@ from jiceng.core.errors import (
 )
 from jiceng.core.scope import get_in_scope, scoped
 from jiceng.core.validators import InvalidValue, parse_phone
-from jiceng.events import category_cache, deadlines, tasks
+from jiceng.events import category_cache, deadlines
 from jiceng.events.models import (
     Evaluation,
     Event,
@@ -44,6 +44,7 @@ from jiceng.events.models import (
     Warning,
 )
 from jiceng.events.workflow import LEVEL_DOWN, LEVEL_UP, TRANSITIONS, Transition, can, may_see_reporter
+from jiceng.notifications.actions import notify_event_later
 from jiceng.org.locate import locate
 from jiceng.org.models import Region, Unit
 
@@ -303,13 +304,14 @@ def report_event(
             if on_spot:
                 flows.append(_close_on_spot(event, user, on_spot_result, now))
             rollups.event_reported(event)
+            notify_event_later(event.pk, "reported")
+            # Last: the audit chain's lock is held from here to the commit.
             record(
                 "event.report",
                 actor=user,
                 obj=event,
                 changes={"category": cat.code, "source": source, "region": region.code, "on_spot": on_spot},
             )
-            transaction.on_commit(lambda: tasks.notify.delay(event.pk, "reported"))
     except IntegrityError:
         existing = _existing(user, source, source_ref, idempotency_key)
         if existing is None:
@@ -587,6 +589,8 @@ def perform(
             to_state=new_state,
             comment=values["comment"],
         )
+        notify_event_later(event.pk, action)
+        # Last: the audit chain's lock is held from here to the commit.
         record(
             f"event.{action}",
             actor=user,
@@ -596,8 +600,6 @@ def perform(
                 **({"data": data} if data else {}),
             },
         )
-        event_pk = event.pk
-        transaction.on_commit(lambda: tasks.notify.delay(event_pk, action))
     # The compare-and-set above proves nobody changed the row since it was read: apply the same changes
     # in memory instead of reading it back.
     for name, value in changes.items():

@@ -8,6 +8,7 @@ every message handed to it is kept as an SmsMessage row with the phone number ma
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,11 +20,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from jiceng.accounts.roles import Role
+from jiceng.core import batching
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import NotFound
 from jiceng.core.validators import mask_phone
-from jiceng.notifications.models import Notification, SmsMessage
+from jiceng.notifications.models import Notification, PendingNotification, SmsMessage
 from jiceng.notifications.sms import sender
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from jiceng.accounts.models import User
@@ -127,8 +131,14 @@ def recipients(event: Event, kind: str, audiences: Iterable[str] | None = None) 
     return list(User.objects.filter(query, is_active=True).distinct().order_by("pk"))
 
 
+def _rows(
+    users: Iterable[User], kind: str, title: str, body: str = "", event: Event | None = None
+) -> list[Notification]:
+    return [Notification(user=u, kind=kind, title=title[:200], body=body, event=event) for u in users]
+
+
 def notify(users: Iterable[User], kind: str, title: str, body: str = "", event: Event | None = None) -> int:
-    rows = [Notification(user=u, kind=kind, title=title[:200], body=body, event=event) for u in users]
+    rows = _rows(users, kind, title, body, event)
     Notification.objects.bulk_create(rows)
     return len(rows)
 
@@ -162,27 +172,115 @@ def notify_event(event_id: int, kind: str) -> int:
     A reporter with an account gets the reporter's wording; one without, who left a phone number, gets
     an SMS of the result (closed or not accepted), sent once the notifications are committed.
     """
+    return notify_events([(event_id, kind)])
+
+
+def _recipients_for(
+    event: Event, kind: str, audiences: list[str] | None, known: dict[tuple[str, ...], list[User]]
+) -> list[User]:
+    """``recipients``, reusing what an earlier event of the same batch found for the same triage."""
+    wanted = list(AUDIENCE[kind] if audiences is None else audiences)
+    if wanted != ["triage"]:
+        return recipients(event, kind, wanted)
+    code = event.region_code
+    key = ("triage", event.level, {"county": code[:6], "township": code[:9]}.get(event.level, code[:12]))
+    if key not in known:
+        known[key] = recipients(event, kind, wanted)
+    return known[key]
+
+
+def notify_events(pending: Iterable[tuple[int, str]]) -> int:
+    """``notify_event`` for many (event id, kind) pairs: one read of the events, the triage of a
+    township looked up once, one insert of all notifications. Returns how many were written."""
     from jiceng.events.models import Event
 
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None or kind not in AUDIENCE:
-        return 0
-    title = _title(kind, event)
-    audiences = AUDIENCE[kind]
-    own_wording = kind in REPORTER_TITLES and "reporter" in audiences and event.reporter_id is not None
-    # The reporter gets their own wording unless they are concerned anyway (a grid worker who verifies).
-    users = recipients(event, kind, [a for a in audiences if a != "reporter"] if own_wording else None)
-    reporter: list[User] = []
-    if own_wording and event.reporter_id not in {u.pk for u in users}:
-        reporter = recipients(event, kind, ["reporter"])
-    with transaction.atomic():
-        count = notify(users, kind, title, event.ref, event)
-        if reporter:
-            count += notify(reporter, kind, _title(kind, event, REPORTER_TITLES), event.ref, event)
+    pending = [(event_id, kind) for event_id, kind in pending if kind in AUDIENCE]
+    events = Event.objects.in_bulk({event_id for event_id, _kind in pending})
+    known: dict[tuple[str, ...], list[User]] = {}
+    rows: list[Notification] = []
+    messages: list[tuple[str, str]] = []
+    for event_id, kind in pending:
+        event = events.get(event_id)
+        if event is None:
+            continue
+        title = _title(kind, event)
+        audiences = AUDIENCE[kind]
+        own_wording = kind in REPORTER_TITLES and "reporter" in audiences and event.reporter_id is not None
+        # The reporter gets their own wording unless they are concerned anyway (a grid worker who verifies).
+        others = [a for a in audiences if a != "reporter"] if own_wording else None
+        users = _recipients_for(event, kind, others, known)
+        rows += _rows(users, kind, title, event.ref, event)
+        if own_wording and event.reporter_id not in {u.pk for u in users}:
+            reporter = recipients(event, kind, ["reporter"])
+            rows += _rows(reporter, kind, _title(kind, event, REPORTER_TITLES), event.ref, event)
         if kind in SMS_KINDS and event.reporter_phone and not event.reporter_id:
-            phone, text = event.reporter_phone, f"{SMS_SIGNATURE}{title}（{event.ref}）"
-            transaction.on_commit(lambda: send_sms(phone, text))
-    return count
+            messages.append((event.reporter_phone, f"{SMS_SIGNATURE}{title}（{event.ref}）"))
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, batch_size=1000)
+        for phone, text in messages:
+            transaction.on_commit(lambda phone=phone, text=text: send_sms(phone, text))  # type: ignore[misc]
+    return len(rows)
+
+
+def notify_event_later(event_id: int, kind: str) -> None:
+    """``notify_event`` once the caller's transaction commits: in the same process when embedded, else
+    through a PendingNotification row that a worker delivers with others (``deliver_pending``)."""
+    if not batching.deferred():
+        transaction.on_commit(lambda: notify_event(event_id, kind))
+        return
+    from jiceng.notifications import tasks
+
+    PendingNotification.objects.create(event_id=event_id, kind=kind)
+    batching.kick(tasks.deliver_pending)
+
+
+DELIVER_BATCH = 200
+MAX_ATTEMPTS = 5
+
+
+def _deliver_one_by_one(rows: list[PendingNotification]) -> list[int]:
+    """After a batch failed: each row on its own, so one bad row does not hold back the others."""
+    finished = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                notify_event(row.event_id, row.kind)
+            finished.append(row.pk)
+        except Exception:
+            row.attempts += 1
+            if row.attempts >= MAX_ATTEMPTS:
+                logger.exception("notifications of %s given up after %s attempts", row, row.attempts)
+                finished.append(row.pk)
+            else:
+                logger.exception("notifications of %s failed; the next run retries", row)
+                row.save(update_fields=["attempts"])
+    return finished
+
+
+def deliver_pending(limit: int = DELIVER_BATCH) -> int:
+    """Write the notifications of the pending rows, ``limit`` rows per transaction; returns how many.
+
+    Rows are locked with SKIP LOCKED, so workers running at once share them out. One that fails is kept
+    for the next run, up to MAX_ATTEMPTS, then dropped with an error in the log.
+    """
+    delivered = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                PendingNotification.objects.select_for_update(skip_locked=True).order_by("pk")[:limit]
+            )
+            if not rows:
+                return delivered
+            try:
+                with transaction.atomic():
+                    notify_events([(row.event_id, row.kind) for row in rows])
+                finished = [row.pk for row in rows]
+            except Exception:
+                finished = _deliver_one_by_one(rows)
+            PendingNotification.objects.filter(pk__in=finished).delete()
+        delivered += len(finished)
+        if len(rows) < limit or not finished:
+            return delivered
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:

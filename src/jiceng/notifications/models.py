@@ -39,3 +39,21 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_masked}: {self.text[:20]}"
+
+
+class PendingNotification(models.Model):
+    """Something that happened to an event and whose notifications a worker still has to write.
+
+    Written in the event change's own transaction when side effects are deferred (DEFER_SIDE_EFFECTS),
+    so a notification is never lost between the commit and the worker; ``deliver_pending`` takes them in
+    batches.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.BigIntegerField()
+    kind = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.event_id}"
