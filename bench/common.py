@@ -99,3 +99,31 @@ def table(documents: list[dict[str, Any]]) -> str:
 def load(scenario: str) -> dict[str, Any] | None:
     path = RESULTS / f"{scenario}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def empty_broker(url: str) -> None:
+    """Drop what an earlier run left queued in the broker's Redis database, so that this run's worker does
+    not spend the measured seconds on another run's backlog."""
+    if url.startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+
+
+def wait_for_batches(timeout: float = 120.0) -> tuple[int, float]:
+    """Wait until the worker has folded every rollup change and delivered every pending notification;
+    returns (rows still waiting when the load stopped, seconds the worker took to finish them)."""
+    import time
+
+    from jiceng.analytics.models import RollupChange
+    from jiceng.notifications.models import PendingNotification
+
+    def waiting() -> int:
+        return RollupChange.objects.count() + PendingNotification.objects.count()
+
+    start, backlog = time.monotonic(), waiting()
+    left = backlog
+    while left and time.monotonic() - start < timeout:
+        time.sleep(0.2)
+        left = waiting()
+    return backlog, round(time.monotonic() - start, 1)

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure, worker_rss_mb, write_scenario  # noqa: E402
+from bench.common import Figure, empty_broker, wait_for_batches, worker_rss_mb, write_scenario  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -964,7 +964,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--broker",
-        default="redis://127.0.0.1:6379/14",
+        default="redis://127.0.0.1:6379/12",
         help="Celery broker for the server, with one `jiceng worker` beside it, as in production "
         "('' runs tasks inside the request, as the embedded mode does)",
     )
@@ -1031,6 +1031,7 @@ def measure(
     only = [e for e in (args.only.split(",") if args.only else ENDPOINTS) if e in ENDPOINTS]
     worker = None
     if args.broker:
+        empty_broker(args.broker)
         env = {**env, "JICENG_CELERY_BROKER_URL": args.broker}
         celery = [str(Path(sys.executable).parent / "jiceng"), "worker", "-c", "1", "-l", "warning"]
         worker_log = (var_dir / "worker.log").open("wb")
@@ -1053,6 +1054,9 @@ def measure(
                 )
         rss = worker_rss_mb(server.pid)
         log(f"server workers' RSS after the load: {rss} MB")
+        if worker is not None:
+            backlog, seconds = wait_for_batches()
+            log(f"the worker had {backlog:,} rollup changes and notifications left and took {seconds} s more")
     finally:
         stop_server(server)
         if worker is not None:
