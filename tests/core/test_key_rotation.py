@@ -53,3 +53,18 @@ def test_rotation_reencrypts_and_reindexes(org: Org) -> None:
         assert list(queries.records(officer, "person", q=ID)) == [person]
         assert list(queries.records(officer, "person", q="13912345678")) == [person]
         assert queries.records(officer, "person", group="drug").count() == 1
+
+
+def test_rotation_reindexes_the_numbers_sms_went_to() -> None:
+    from jiceng.core.crypto import blind_index
+    from jiceng.notifications.actions import send_sms
+    from jiceng.notifications.models import SmsMessage
+
+    with override_settings(DATA_KEY="old-key-0123456789", DATA_KEY_PREVIOUS=[]):
+        send_sms("13912345678", "【基层】您反映的问题已办结")
+    with override_settings(DATA_KEY="new-key-9876543210", DATA_KEY_PREVIOUS=["old-key-0123456789"]):
+        assert not SmsMessage.objects.filter(phone_index=blind_index("13912345678")).exists()
+        call_command("rotate_data_key", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(DATA_KEY="new-key-9876543210", DATA_KEY_PREVIOUS=[]):
+        message = SmsMessage.objects.get(phone_index=blind_index("13912345678"))
+        assert (message.phone, message.phone_masked) == ("13912345678", "139****5678")

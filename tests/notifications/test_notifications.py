@@ -187,7 +187,9 @@ def test_reporter_without_account_gets_an_sms_when_rejected(
         expected = translation.gettext(TITLES["reject"])
     assert expected != TITLES["reject"]  # translated
     assert message.text == f"【基层】{expected}：路灯不亮（{event.ref}）"
-    assert any(r.name == "jiceng.sms" and event.ref in r.getMessage() for r in caplog.records)
+    logged = [r.getMessage() for r in caplog.records if r.name == "jiceng.sms"]
+    assert any(event.ref in m for m in logged) and not any(PHONE in m for m in logged)
+    assert "138****1234" in logged[0]
 
 
 def test_reporter_without_account_hears_of_the_result_only(

@@ -3,7 +3,7 @@
 In-app notifications go to users; a reporter without an account (a hotline caller, say) hears of the
 result by SMS to the phone number they left. The SMS gateway is the class named by the
 JICENG_SMS_SENDER setting (default ``jiceng.notifications.sms.LoggingSmsSender``, which only logs);
-every message handed to it is kept as an SmsMessage row with the phone number masked.
+every message handed to it is kept as an SmsMessage row, the number encrypted and shown masked.
 """
 
 from __future__ import annotations
@@ -145,12 +145,13 @@ def notify(users: Iterable[User], kind: str, title: str, body: str = "", event: 
 
 def send_sms(phone: str, text: str) -> SmsMessage:
     """Hand one SMS to the gateway (JICENG_SMS_SENDER) and keep what it answered; the number is stored
-    masked and as a blind index only."""
+    encrypted (for key rotation), masked and as a blind index."""
     try:
         ok, reply = sender().send(phone, text)
     except Exception as exc:  # a gateway failure must not undo the change that caused the message
         ok, reply = False, f"{type(exc).__name__}: {exc}"
     return SmsMessage.objects.create(
+        phone=phone,
         phone_index=blind_index(phone),
         phone_masked=mask_phone(phone),
         text=text[:500],

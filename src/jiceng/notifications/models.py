@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from jiceng.core.fields import EncryptedTextField
 
 
 class Notification(models.Model):
@@ -28,14 +32,18 @@ class Notification(models.Model):
 
 
 class SmsMessage(models.Model):
-    """Every SMS handed to the sender, with what the gateway answered."""
+    """Every SMS handed to the sender, with what the gateway answered. The number is kept encrypted (so a
+    key rotation can recompute its blind index) and shown masked."""
 
+    phone = EncryptedTextField(blank=True, default="")
     phone_index = models.CharField(max_length=40, db_index=True)
     phone_masked = models.CharField(max_length=20)
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_ok = models.BooleanField(default=False)
     gateway_reply = models.CharField(max_length=200, blank=True)
+
+    blind_indexes: ClassVar[dict[str, str]] = {"phone": "phone_index"}
 
     def __str__(self) -> str:
         return f"{self.phone_masked}: {self.text[:20]}"

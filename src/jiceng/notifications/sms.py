@@ -10,6 +10,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from jiceng.core.validators import mask_phone
+
 logger = logging.getLogger("jiceng.sms")
 
 
@@ -18,10 +20,11 @@ class SmsSender(Protocol):
 
 
 class LoggingSmsSender:
-    """Writes the message to the log instead of sending it (demo and development)."""
+    """Writes the message to the log instead of sending it (demo and development); the number masked,
+    as logs are not where personal data may be kept."""
 
     def send(self, phone: str, text: str) -> tuple[bool, str]:
-        logger.info("SMS to %s: %s", phone, text)
+        logger.info("SMS to %s: %s", mask_phone(phone), text)
         return True, "logged"
 
 
