@@ -72,6 +72,9 @@ def test_dispatcher_logs_in_and_sees_the_home_page_in_chinese(
         expect(toggle).to_be_hidden()
         expect(nav).to_be_visible()
         watch.screenshot(f"{device}-home")
+    expect(nav.get_by_role("link", name=zh("Units"), exact=True)).to_be_hidden()  # folded in its menu
+    nav.locator("summary", has_text=zh("Administration")).click()
+    watch.screenshot(f"{device}-menu-administration")
     for label in expected_links:
         link = nav.get_by_role("link", name=label, exact=True)
         expect(link).to_be_visible()

@@ -10,12 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.accounts.roles import STAFF_ROLES, Role
 
 
+# Menus that fold several entries under one heading, in the order they appear after the plain entries.
+WORK = "work"
+SETUP = "setup"
+GROUPS: dict[str, str | Promise] = {WORK: _("Daily work"), SETUP: _("Administration")}
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str | Promise
     url_name: str
     roles: frozenset[str] | None = None  # None: every logged-in staff user
     icon: str = ""
+    group: str = ""  # a key of GROUPS, or "" for an entry of its own
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -50,33 +57,40 @@ NAV_ITEMS: list[NavItem] = [
         "worktools:patrol_board",
         frozenset({Role.DISPATCHER, Role.COUNTY_CENTER, Role.VILLAGE_CADRE, Role.LEADER}),
         icon="map",
+        group=WORK,
     ),
     NavItem(
         _("Leader assignments"),
         "worktools:assignments",
         frozenset({Role.LEADER, Role.DISPATCHER, Role.COUNTY_CENTER, Role.HANDLER}),
         icon="flag",
+        group=WORK,
     ),
-    NavItem(_("Ledgers"), "worktools:ledgers", frozenset(STAFF_ROLES), icon="book"),
-    NavItem(_("Messages"), "worktools:conversations", frozenset(STAFF_ROLES), icon="chat"),
-    NavItem(_("Address book"), "worktools:contacts", frozenset(STAFF_ROLES), icon="phone"),
-    NavItem(_("File library"), "worktools:library", frozenset(STAFF_ROLES), icon="folder"),
+    NavItem(_("Ledgers"), "worktools:ledgers", frozenset(STAFF_ROLES), icon="book", group=WORK),
+    NavItem(_("Messages"), "worktools:conversations", frozenset(STAFF_ROLES), icon="chat", group=WORK),
+    NavItem(_("Address book"), "worktools:contacts", frozenset(STAFF_ROLES), icon="phone", group=WORK),
+    NavItem(_("File library"), "worktools:library", frozenset(STAFF_ROLES), icon="folder", group=WORK),
     NavItem(
         _("Resident portal"),
         "portal:staff_home",
         frozenset({Role.ADMIN, Role.LEADER, Role.VILLAGE_CADRE, Role.DISPATCHER, Role.COUNTY_CENTER}),
         icon="users",
     ),
-    NavItem(_("Regions"), "org:region_list", icon="map"),
-    NavItem(_("Units"), "org:unit_list", icon="building"),
-    NavItem(_("Users"), "accounts:user_list", frozenset({Role.ADMIN, Role.LEADER}), icon="users"),
-    NavItem(_("Event categories"), "event_categories:list", frozenset({Role.ADMIN}), icon="tags"),
-    NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.ADMIN}), icon="shield"),
+    NavItem(_("Regions"), "org:region_list", icon="map", group=SETUP),
+    NavItem(_("Units"), "org:unit_list", icon="building", group=SETUP),
+    NavItem(
+        _("Users"), "accounts:user_list", frozenset({Role.ADMIN, Role.LEADER}), icon="users", group=SETUP
+    ),
+    NavItem(
+        _("Event categories"), "event_categories:list", frozenset({Role.ADMIN}), icon="tags", group=SETUP
+    ),
+    NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.ADMIN}), icon="shield", group=SETUP),
     NavItem(
         _("Collaboration platform"),
         "federation:overview",
         frozenset({Role.HUB_OPERATOR, Role.ADMIN}),
         icon="link",
+        group=SETUP,
     ),
 ]
 
