@@ -142,7 +142,10 @@ class Event(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    category = models.ForeignKey(EventCategory, verbose_name=_("category"), on_delete=models.PROTECT)
+    # Indexed by event_category_time (category first).
+    category = models.ForeignKey(
+        EventCategory, verbose_name=_("category"), on_delete=models.PROTECT, db_index=False
+    )
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     source_ref = models.CharField(
@@ -169,17 +172,22 @@ class Event(models.Model):
     )
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
     reporter_phone = EncryptedTextField(_("reporter phone"), blank=True, default="")
-    reporter_phone_index = models.CharField(
-        max_length=40, blank=True, default="", db_index=True, editable=False
-    )
+    reporter_phone_index = models.CharField(max_length=40, blank=True, default="", editable=False)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=64, blank=True)
     form_data = models.JSONField(_("extra fields"), default=dict, blank=True)
     on_spot = models.BooleanField(_("handled on the spot"), default=False)
 
+    # Indexed by event_lead_unit (lead unit first).
     lead_unit = models.ForeignKey(
-        Unit, verbose_name=_("lead unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit,
+        verbose_name=_("lead unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     stage_started_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("stage due"), null=True, blank=True, db_index=True)
@@ -219,6 +227,8 @@ class Event(models.Model):
             ),
             models.Index(fields=["lead_unit", "state"], name="event_lead_unit"),
             models.Index(fields=["category", "reported_at"], name="event_category_time"),
+            # Exact matches only (a blind index): no pattern-ops twin.
+            models.Index(fields=["reporter_phone_index"], name="event_reporter_phone"),
         ]
         constraints = [
             models.UniqueConstraint(
