@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.accounts.roles import STAFF_ROLES, Role
 
-
 # Menus that fold several entries under one heading, in the order they appear after the plain entries.
 WORK = "work"
 SETUP = "setup"
