@@ -7,7 +7,10 @@ back to the county) and N data.sync records, then times ``deliver_due`` until al
 Next to it, the same server's trivial endpoint (GET /healthz) over the same HTTP client, one request at a
 time, as the baseline.
 
-    .venv/bin/python bench/federation_bench.py [--messages 2000] [--batch 200]
+    .venv/bin/python bench/federation_bench.py [--messages 2000] [--records 2000] [--batch 200]
+    .venv/bin/python bench/federation_bench.py --quick      # 500 escalations, 2,000 records: ~30 s
+
+The machine's 1-minute load average before each phase is printed and kept in the JSON.
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=2000, help="data.sync records (100 per message)")
     parser.add_argument("--batch", type=int, default=200, help="messages per HTTP POST")
     parser.add_argument("--baseline", type=int, default=1000, help="GET /healthz requests")
+    parser.add_argument("--quick", action="store_true", help="500 escalations, 200 baseline requests")
     args = parser.parse_args()
+    if args.quick:
+        args.messages, args.baseline = 500, 200
 
     from jiceng.federation.cluster import Cluster, Node
 
@@ -71,6 +77,7 @@ def main() -> int:
         target = System.objects.get(code="HUB")
         delivery.BATCH = args.batch
         results = {}
+        loads = {"baseline": os.getloadavg()[0]}
         for label, count, build in (
             (
                 "event.escalate",
@@ -118,14 +125,21 @@ def main() -> int:
                 for n in range(count):
                     type_, payload, correlation = build(n)
                     messaging.enqueue(target, type_, payload, correlation=correlation)
+            loads[label] = os.getloadavg()[0]
             started = time.perf_counter()
             while OutboxMessage.objects.filter(state=OutboxState.PENDING).exists():
                 delivery.deliver_due()
             elapsed = time.perf_counter() - started
             results[label] = count / elapsed
-            print(f"{label:<26} {count:>6} messages in {elapsed:6.2f} s: {count / elapsed:8.0f} messages/s")
+            print(
+                f"{label:<26} {count:>6} messages in {elapsed:6.2f} s: {count / elapsed:8.0f} messages/s"
+                f"  (load {loads[label]:.2f})"
+            )
         name = "baseline GET /healthz"
-        print(f"{name:<26} {args.baseline:>6} requests, one connection: {baseline:8.0f} req/s")
+        print(
+            f"{name:<26} {args.baseline:>6} requests, one connection: {baseline:8.0f} req/s"
+            f"  (load {loads['baseline']:.2f})"
+        )
         escalations = results["event.escalate"]
         verdict = "meets" if escalations >= 500 else "misses"
         print(f"\ncounty → hub: {escalations:.0f} event messages/s, batch {args.batch} ({verdict} 500/s)")
@@ -134,7 +148,13 @@ def main() -> int:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         (out / f"{stamp}-federation.json").write_text(
             json.dumps(
-                {"batch": args.batch, "messages_per_s": results, "baseline_req_per_s": baseline}, indent=1
+                {
+                    "batch": args.batch,
+                    "messages_per_s": results,
+                    "baseline_req_per_s": baseline,
+                    "load_average_1m": loads,
+                },
+                indent=1,
             )
         )
         return 0

@@ -108,10 +108,10 @@ def test_a_refused_message_is_retried_the_others_delivered(hub: System, transpor
 def test_claimed_rows_are_not_sent_twice(hub: System, sent: list[Any]) -> None:
     queue(hub, 2)
     now = timezone.now()
-    claimed = delivery._claim(hub.pk, now)
+    claimed = delivery._claim(hub, now)
     assert len(claimed) == 2
-    assert delivery._claim(hub.pk, now) == []  # a second worker finds them leased
-    assert len(delivery._claim(hub.pk, now + delivery.LEASE + timedelta(seconds=1))) == 2  # lease expired
+    assert delivery._claim(hub, now) == []  # a second worker finds them leased
+    assert len(delivery._claim(hub, now + delivery.LEASE + timedelta(seconds=1))) == 2  # lease expired
 
 
 def test_a_batch_stays_under_the_receivers_body_limit(

@@ -48,9 +48,9 @@ def http_transport(url: str, body: dict[str, Any]) -> tuple[int, Any]:
 transport: Transport = http_transport
 
 
-def _claim(target_id: int, now: datetime) -> list[OutboxMessage]:
+def _claim(target: System, now: datetime) -> list[OutboxMessage]:
     due = (
-        OutboxMessage.objects.filter(target_id=target_id, state=OutboxState.PENDING, next_attempt_at__lte=now)
+        OutboxMessage.objects.filter(target_id=target.pk, state=OutboxState.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .order_by("id")
         .values_list("id", flat=True)[:BATCH]
@@ -59,10 +59,15 @@ def _claim(target_id: int, now: datetime) -> list[OutboxMessage]:
     OutboxMessage.objects.filter(pk__in=list(due), state=OutboxState.PENDING).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     ).update(lease=token, lease_until=now + LEASE)
-    return list(OutboxMessage.objects.filter(lease=token).select_related("target").order_by("id"))
+    claimed = list(OutboxMessage.objects.filter(lease=token).order_by("id"))
+    for m in claimed:
+        m.target = target  # not joined: every join would decrypt the target's keys again
+    return claimed
 
 
 def _failed(messages: list[OutboxMessage], error: str, now: datetime) -> None:
+    # One UPDATE per number of attempts (rows of one batch mostly share it), not one CASE per row.
+    by_attempts: dict[int, list[OutboxMessage]] = {}
     for m in messages:
         m.attempts += 1
         m.last_error = error[:300]
@@ -70,9 +75,16 @@ def _failed(messages: list[OutboxMessage], error: str, now: datetime) -> None:
         if m.attempts >= MAX_ATTEMPTS:
             m.state = OutboxState.DEAD
         m.next_attempt_at = now + backoff(m.attempts)
-    OutboxMessage.objects.bulk_update(
-        messages, ["attempts", "last_error", "lease", "lease_until", "state", "next_attempt_at"]
-    )
+        by_attempts.setdefault(m.attempts, []).append(m)
+    for attempts, group in by_attempts.items():
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in group]).update(
+            attempts=attempts,
+            last_error=error[:300],
+            lease="",
+            lease_until=None,
+            state=group[0].state,
+            next_attempt_at=group[0].next_attempt_at,
+        )
 
 
 def _peer_failed(target: System, error: str, now: datetime) -> None:
@@ -88,7 +100,7 @@ def _peer_failed(target: System, error: str, now: datetime) -> None:
 def deliver_to(target: System, now: datetime | None = None) -> tuple[int, int]:
     """Send one batch of ``target``'s due messages. Returns (delivered, failed)."""
     now = now or timezone.now()
-    messages = _claim(target.pk, now)
+    messages = _claim(target, now)
     if not messages:
         return 0, 0
     envelopes: list[dict[str, Any]] = []
@@ -115,7 +127,7 @@ def deliver_to(target: System, now: datetime | None = None) -> tuple[int, int]:
         return 0, len(messages)
     results = answer.get("results", {}) if isinstance(answer, dict) else {}
     ok = [m for m in messages if results.get(m.message_id) in DONE]
-    bad = [m for m in messages if m not in ok]
+    bad = [m for m in messages if results.get(m.message_id) not in DONE]
     if ok:
         OutboxMessage.objects.filter(pk__in=[m.pk for m in ok]).update(
             state=OutboxState.SENT, sent_at=now, lease="", lease_until=None, last_error=""

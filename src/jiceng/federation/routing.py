@@ -19,7 +19,7 @@ from jiceng.accounts.permissions import require_role
 from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, NotFound, field_error
 from jiceng.core.scope import get_in_scope
-from jiceng.federation.messaging import enqueue, handles
+from jiceng.federation.messaging import BatchItem, enqueue, enqueue_many, handles, handles_batch
 from jiceng.federation.models import (
     InboxMessage,
     MessageType,
@@ -44,10 +44,18 @@ def _matches(prefixes: list[str], code: str) -> bool:
     return not prefixes or any(code.startswith(p) for p in prefixes)
 
 
-def candidates_for(category_code: str, region_code: str) -> list[System]:
-    departments = System.objects.filter(kind=SystemKind.DEPARTMENT, is_active=True).order_by(
-        "priority", "code"
+def active_departments() -> list[System]:
+    return list(
+        System.objects.filter(kind=SystemKind.DEPARTMENT, is_active=True).order_by("priority", "code")
     )
+
+
+def candidates_for(
+    category_code: str, region_code: str, departments: list[System] | None = None
+) -> list[System]:
+    """The active department systems for the event, in routing order (``departments``: as read once)."""
+    if departments is None:
+        departments = active_departments()
     return [
         d for d in departments if _matches(d.categories, category_code) and _matches(d.regions, region_code)
     ]
@@ -72,6 +80,30 @@ def _save(routed: RoutedEvent, **changes: Any) -> None:
     routed.version += 1
 
 
+def _assignment(routed: RoutedEvent) -> dict[str, Any]:
+    return {
+        "title": routed.title,
+        "description": routed.description,
+        "category": routed.category_code,
+        "category_name": routed.category_name,
+        "region": routed.region_code,
+        "region_name": routed.region_name,
+        "urgency": routed.urgency,
+        "county": routed.county.name,
+        "event_ref": routed.event_ref,
+        "details": routed.details,
+    }
+
+
+def _assigned_progress(department: System) -> dict[str, Any]:
+    comment = _("The collaboration platform assigned it to %(name)s.") % {"name": department.name}
+    return {"comment": comment, "department": department.name}
+
+
+def _awaiting_progress() -> dict[str, Any]:
+    return {"comment": _("No department system took it; the collaboration platform operator decides.")}
+
+
 def _assign(routed: RoutedEvent, department: System, now: datetime, note: str = "") -> None:
     _save(
         routed,
@@ -80,26 +112,8 @@ def _assign(routed: RoutedEvent, department: System, now: datetime, note: str = 
         tried=[*routed.tried, department.code],
     )
     _hop(routed, "assigned", now, department.code, note)
-    enqueue(
-        department,
-        MessageType.ASSIGN,
-        {
-            "title": routed.title,
-            "description": routed.description,
-            "category": routed.category_code,
-            "category_name": routed.category_name,
-            "region": routed.region_code,
-            "region_name": routed.region_name,
-            "urgency": routed.urgency,
-            "county": routed.county.name,
-            "event_ref": routed.event_ref,
-            "details": routed.details,
-        },
-        correlation=routed.correlation,
-        now=now,
-    )
-    comment = _("The collaboration platform assigned it to %(name)s.") % {"name": department.name}
-    _to_county(routed, MessageType.PROGRESS, {"comment": comment, "department": department.name}, now)
+    enqueue(department, MessageType.ASSIGN, _assignment(routed), correlation=routed.correlation, now=now)
+    _to_county(routed, MessageType.PROGRESS, _assigned_progress(department), now)
 
 
 def _assign_next(routed: RoutedEvent, now: datetime) -> None:
@@ -112,18 +126,19 @@ def _assign_next(routed: RoutedEvent, now: datetime) -> None:
                 return
     _save(routed, state=RouteState.AWAITING_OPERATOR, department=None)
     _hop(routed, "awaiting_operator", now)
-    comment = _("No department system took it; the collaboration platform operator decides.")
-    _to_county(routed, MessageType.PROGRESS, {"comment": comment}, now)
+    _to_county(routed, MessageType.PROGRESS, _awaiting_progress(), now)
 
 
-@handles(HUB, MessageType.ESCALATE)
-def on_escalate(source: System, message: InboxMessage, payload: dict[str, Any], now: datetime) -> None:
+def _check_escalation(source: System) -> None:
     if source.kind != SystemKind.COUNTY:
         raise field_error("source", _("Only county platforms escalate events."), "not_a_county")
-    if RoutedEvent.objects.filter(county=source, county_ref=message.correlation).exists():
-        return
+
+
+def _new_routed(
+    source: System, message: InboxMessage, payload: dict[str, Any], now: datetime, departments: list[System]
+) -> RoutedEvent:
     category, region = str(payload["category"]), str(payload["region"])
-    routed = RoutedEvent.objects.create(
+    return RoutedEvent(
         county=source,
         county_ref=message.correlation,
         event_ref=str(payload.get("ref", ""))[:40],
@@ -136,11 +151,70 @@ def on_escalate(source: System, message: InboxMessage, payload: dict[str, Any], 
         urgency=str(payload.get("urgency", ""))[:10],
         details={k: payload.get(k) for k in ("address", "lng", "lat", "occurred_at", "comment")},
         state=RouteState.AWAITING_OPERATOR,
-        candidates=[d.code for d in candidates_for(category, region)],
+        candidates=[d.code for d in candidates_for(category, region, departments)],
         created_at=now,
     )
+
+
+@handles(HUB, MessageType.ESCALATE)
+def on_escalate(source: System, message: InboxMessage, payload: dict[str, Any], now: datetime) -> None:
+    _check_escalation(source)
+    if RoutedEvent.objects.filter(county=source, county_ref=message.correlation).exists():
+        return
+    routed = _new_routed(source, message, payload, now, active_departments())
+    routed.save(force_insert=True)
     _hop(routed, "received", now, source.code, str(payload.get("comment", "")))
     _assign_next(routed, now)
+
+
+@handles_batch(HUB, MessageType.ESCALATE)
+def on_escalate_batch(items: list[BatchItem], now: datetime) -> None:
+    """``on_escalate`` for many events: the departments and the known references read once, the routed
+    events, their hops and the outbox rows written in bulk. The outcome is the same as one by one: the
+    first candidate is assigned (all candidates are active, read in the same transaction), or the
+    operator decides; version 2 as after the assignment's save."""
+    for source, _message, _payload in items:
+        _check_escalation(source)
+    departments = active_departments()
+    by_code = {d.code: d for d in departments}
+    known = set(
+        RoutedEvent.objects.filter(
+            county_id__in={s.pk for s, _m, _p in items}, county_ref__in=[m.correlation for _s, m, _p in items]
+        ).values_list("county_id", "county_ref")
+    )
+    new: list[tuple[RoutedEvent, str, System | None]] = []
+    for source, message, payload in items:
+        if (source.pk, message.correlation) in known:
+            continue
+        known.add((source.pk, message.correlation))
+        routed = _new_routed(source, message, payload, now, departments)
+        department = by_code[routed.candidates[0]] if routed.candidates else None
+        if department is not None:
+            routed.state, routed.department, routed.tried = RouteState.ASSIGNED, department, [department.code]
+        else:
+            routed.department = None
+        routed.version = 2
+        new.append((routed, str(payload.get("comment", "")), department))
+    RoutedEvent.objects.bulk_create([r for r, _c, _d in new])
+    hops: list[RouteHop] = []
+    outbox: list[tuple[System, str, dict[str, Any], str]] = []
+    for routed, comment, department in new:
+        hops.append(
+            RouteHop(
+                routed=routed, at=now, action="received", system=routed.county.code, comment=comment[:4000]
+            )
+        )
+        if department is not None:
+            hops.append(RouteHop(routed=routed, at=now, action="assigned", system=department.code))
+            outbox.append((department, MessageType.ASSIGN, _assignment(routed), routed.correlation))
+            outbox.append(
+                (routed.county, MessageType.PROGRESS, _assigned_progress(department), routed.county_ref)
+            )
+        else:
+            hops.append(RouteHop(routed=routed, at=now, action="awaiting_operator"))
+            outbox.append((routed.county, MessageType.PROGRESS, _awaiting_progress(), routed.county_ref))
+    RouteHop.objects.bulk_create(hops)
+    enqueue_many(outbox, now=now)
 
 
 def _routed(message: InboxMessage, department: System) -> RoutedEvent:
