@@ -116,6 +116,17 @@ NOT_RECORD_SCOPED = {
     ("post", "/api/v1/federation/outbox/retry"),
     ("post", "/api/v1/federation/query"),
     ("post", "/api/v1/federation/tasks/{task_id}/{action}"),
+    # IoT: lists and creation in one's own jurisdiction (tests/iot/test_scope.py), device types are global
+    # configuration, and ingestion authenticates a device by its secret, not a user (tests/iot/test_http.py).
+    ("get", "/api/v1/iot/device-types"),
+    ("get", "/api/v1/iot/devices"),
+    ("post", "/api/v1/iot/devices"),
+    ("get", "/api/v1/iot/device-counts"),
+    ("get", "/api/v1/iot/alarms"),
+    ("get", "/api/v1/iot/rules"),
+    ("post", "/api/v1/iot/rules"),
+    ("post", "/api/v1/iot/devices/{code}/telemetry"),
+    ("post", "/api/v1/iot/devices/{code}/alarm"),
 }
 REGISTRY = "/api/v1/registry/{segment}/{{key}}"
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -146,6 +157,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/federation/events/{event_id}/escalate"): {"comment": "越权"},
     ("post", "/api/v1/federation/routes/{routed_id}/assign"): {"department": "DEPT-A"},
     ("post", "/api/v1/federation/routes/{routed_id}/resolve"): {"result": "越权"},
+    ("patch", "/api/v1/iot/devices/{code}"): {"name": "越权"},
+    ("patch", "/api/v1/iot/rules/{rule_id}"): {"threshold": 1},
 }
 # Registry records in the neighbouring county, for county users' "outside".
 SAMPLE_COUNTY_2 = Sample(
@@ -260,6 +273,7 @@ def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
         **outside_worktools(org, where),
         **outside_application(org, where),
         **outside_federation(org, where, event),
+        **outside_iot(org, where),
         "/api/v1/events/{event_id}/actions/{action}": {"event_id": str(event.pk), "action": "accept"},
         "/api/v1/regions/{code}": {"code": org.regions["village_b" if where == "a" else "township_2"].code},
         "/api/v1/units/{code}": {"code": org.units["station_b" if where == "a" else "station_2"].code},
@@ -293,6 +307,42 @@ def outside_federation(org: Org, where: str, event: Event) -> dict[str, dict[str
         "/api/v1/federation/events/{event_id}/escalate": {"event_id": str(event.pk)},
         "/api/v1/federation/routes/{routed_id}/assign": {"routed_id": str(routed.pk)},
         "/api/v1/federation/routes/{routed_id}/resolve": {"routed_id": str(routed.pk)},
+    }
+
+
+def outside_iot(org: Org, where: str) -> dict[str, dict[str, str]]:
+    """A device in township B (or the neighbouring county), an alarm on it and a rule of it alone."""
+    from django.utils import timezone
+
+    from jiceng.iot import actions as iot_actions
+    from jiceng.iot.models import Alarm
+
+    root = org.user("root", "superuser")
+    metrics = [{"key": "fill", "name": "满溢度", "unit": "%", "min": 0, "max": 100}]
+    iot_actions.save_device_type(root, code="bin", name="垃圾桶", domain="garbage", metrics=metrics)
+    place = IN_GRID_B if where == "a" else {"lng": 119.5, "lat": 29.5}
+    device, _secret = iot_actions.create_device(
+        root,
+        code="OUT-1",
+        name="外部设备",
+        device_type="bin",
+        region_code=org.regions["township_2"].code,
+        **place,
+    )
+    rule = iot_actions.create_rule(
+        root, device_type="bin", device="OUT-1", name="外部", category_code="0301", metric="fill", threshold=1
+    )
+    now = timezone.now()
+    alarm = Alarm.objects.create(
+        device=device, rule=rule, region_code=device.region_code, raised_at=now, last_at=now
+    )
+    key = {"code": device.code}
+    return {
+        "/api/v1/iot/devices/{code}": key,
+        "/api/v1/iot/devices/{code}/secret": key,
+        "/api/v1/iot/devices/{code}/readings": key,
+        "/api/v1/iot/alarms/{alarm_id}": {"alarm_id": str(alarm.pk)},
+        "/api/v1/iot/rules/{rule_id}": {"rule_id": str(rule.pk)},
     }
 
 
@@ -473,6 +523,10 @@ PAGE_ROUTES = {
     "applications:act": ("post", "application_id"),
     "applications:reveal_applicant": ("post", "application_id"),
     "federation:route_detail": ("get", "routed_id"),
+    "iot:device_detail": ("get", "code"),
+    "iot:device_edit": ("get", "code"),
+    "iot:device_secret": ("post", "code"),
+    "iot:rule_edit": ("get", "rule_id"),
 }
 
 
@@ -529,6 +583,8 @@ def test_no_page_reaches_a_record_outside_the_jurisdiction(
         "applications:act": api_params["/api/v1/applications/{application_id}/actions/{action}"],
         "applications:": api_params["/api/v1/applications/{application_id}"],
         "federation:": api_params["/api/v1/federation/routes/{routed_id}/assign"],
+        "iot:rule_edit": api_params["/api/v1/iot/rules/{rule_id}"],
+        "iot:": api_params["/api/v1/iot/devices/{code}"],
     }
     client = Client()
     client.force_login(org.user(where, role))

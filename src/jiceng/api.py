@@ -10,6 +10,7 @@ from jiceng.events.attachment_api import router as event_attachments_router
 from jiceng.events.category_api import router as event_categories_router
 from jiceng.federation.api import router as federation_router
 from jiceng.gis.api import router as gis_router
+from jiceng.iot.api import router as iot_router
 from jiceng.notifications.api import router as notifications_router
 from jiceng.org.api import router as org_router
 from jiceng.registry.api import router as registry_router
@@ -28,5 +29,6 @@ api.add_router("/registry", registry_router)
 api.add_router("", federation_router)
 api.add_router("", worktools_router)
 api.add_router("", applications_router)
+api.add_router("", iot_router)
 
 __all__ = ["api"]

@@ -99,6 +99,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": DETECT_SPIKES_SECONDS,
         "options": {"expires": DETECT_SPIKES_SECONDS * 0.9},
     },
+    # IoT: devices silent too long go offline, readings past the kept history are pruned (idempotent).
+    "iot-check-devices": {
+        "task": "jiceng.iot.tasks.check_devices",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
     # Scorecards of the last month and quarter, once each (idempotent: a computed period is kept).
     "compute-scorecards": {
         "task": "jiceng.analytics.tasks.compute_scorecards",

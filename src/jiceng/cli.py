@@ -5,6 +5,7 @@ jiceng live [--port 8001]                  serve the live-message WebSockets (/w
 jiceng demo                                migrate, load the demo county if empty, serve
 jiceng worker [celery worker options]      run background tasks (needs JICENG_CELERY_BROKER_URL)
 jiceng beat [celery beat options]          send the periodic tasks (deadline checks every 5 minutes)
+jiceng iot [--client-id ID]                subscribe to device messages over MQTT (JICENG_MQTT_URL)
 jiceng migrate | createadmin NAME | audit verify | any manage.py command
 
 Background work: with JICENG_CELERY_BROKER_URL unset (embedded mode) tasks run in the process that
@@ -156,6 +157,17 @@ def beat(argv: list[str]) -> None:
     _celery(["beat", "--loglevel", os.environ.get("JICENG_LOG_LEVEL", "INFO"), "--schedule", schedule, *argv])
 
 
+def iot(argv: list[str]) -> None:
+    """The MQTT subscriber: device telemetry and alarms into the platform (runs until stopped)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
+    import django
+
+    django.setup()
+    from jiceng.iot.mqtt import main as subscribe
+
+    subscribe(argv)
+
+
 def _die_with_parent() -> None:
     """Linux: the child gets SIGTERM when the server process (its parent) ends, however it ends."""
     try:
@@ -194,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
         live(rest)
     elif command == "beat":
         beat(rest)
+    elif command == "iot":
+        iot(rest)
     elif command == "demo":
         os.environ.setdefault("JICENG_DEMO", "1")
         _django(["migrate", "--no-input", "-v", "0"])

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jiceng.worktools",
     "jiceng.portal",
     "jiceng.applications",
+    "jiceng.iot",
     "jiceng.web",
     "jiceng.demo",
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("open311/v2/", include("jiceng.portal.open311.urls")),
     path("portal/", include("jiceng.portal.urls")),
     path("services/", include("jiceng.applications.urls")),
+    path("iot/", include("jiceng.iot.urls")),
     path("", include("jiceng.web.urls")),
 ]
 

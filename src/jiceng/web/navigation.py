@@ -69,6 +69,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Messages"), "worktools:conversations", frozenset(STAFF_ROLES), icon="chat", group=WORK),
     NavItem(_("Address book"), "worktools:contacts", frozenset(STAFF_ROLES), icon="phone", group=WORK),
     NavItem(_("File library"), "worktools:library", frozenset(STAFF_ROLES), icon="folder", group=WORK),
+    NavItem(_("IoT devices"), "iot:devices", frozenset(STAFF_ROLES), icon="radio", group=WORK),
     NavItem(
         _("Resident portal"),
         "portal:staff_home",

@@ -1,0 +1,60 @@
+"""Page forms of the device registry and rules (checks of meaning are in the actions)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jiceng.events.models import Urgency
+from jiceng.iot.models import Comparison, DeviceType, RuleKind
+
+
+def _types() -> list[tuple[str, str]]:
+    return [(t.code, t.name) for t in DeviceType.objects.all()]
+
+
+class DeviceForm(forms.Form):
+    code = forms.CharField(label=_("Device code"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    device_type = forms.ChoiceField(label=_("Device type"), choices=())
+    vendor = forms.CharField(label=_("Vendor"), max_length=100, required=False)
+    lng = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
+    lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Responsible unit (code)"), max_length=40, required=False)
+
+    def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["device_type"].choices = _types()  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["code"]
+            self.fields["is_active"] = forms.BooleanField(label=_("Active"), required=False)
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    device_type = forms.ChoiceField(label=_("Device type"), choices=())
+    device = forms.CharField(label=_("Only this device (code)"), max_length=64, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
+    metric = forms.CharField(label=_("Metric or alarm code"), max_length=40, required=False)
+    comparison = forms.ChoiceField(label=_("Comparison"), choices=Comparison.choices)
+    threshold = forms.FloatField(label=_("Threshold"), initial=0)
+    consecutive = forms.IntegerField(label=_("Consecutive readings"), min_value=1, max_value=1000, initial=1)
+    hold_seconds = forms.IntegerField(
+        label=_("For at least (seconds)"), min_value=0, max_value=7 * 86400, initial=0
+    )
+    cooldown_minutes = forms.IntegerField(
+        label=_("Cooldown (minutes)"), min_value=0, max_value=30 * 1440, initial=30
+    )
+    category_code = forms.CharField(label=_("Event category (leaf code)"), max_length=20)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    form_field = forms.CharField(label=_("Event form field for the value"), max_length=40, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["device_type"].choices = _types()  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["device_type"]
+            del self.fields["device"]
+            del self.fields["kind"]
