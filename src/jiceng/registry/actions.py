@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -101,11 +102,15 @@ class Resolver:
         return self.cache[key]
 
     def region(self, code: str) -> Region | None:
+        key = ("region", code)
+        if key in self.cache:  # every row of an import asks
+            return self.cache[key]
+
         def load() -> Region | None:
             found = Region.objects.filter(code=code, is_active=True).first()
             return found if found and found.code.startswith(self.prefix) else None
 
-        return self._get(("region", code), load)
+        return self._get(key, load)
 
     def by_key(self, model: type[Record], key: str) -> Any:
         def load() -> Any:
@@ -208,12 +213,17 @@ def model_values(
         region = _region_for(out, resolver, instance, fallback)
         out["region"], out["region_code"] = region, region.code
     out.pop("region", None) if not isinstance(out.get("region"), Region) else None
-    concrete = {f.name: f for f in model._meta.fields}
+    not_null = _not_null(model)
     for name, value in list(out.items()):
-        model_field = concrete.get(name)
-        if value is None and model_field is not None and not model_field.null:
+        if value is None and name in not_null:
+            model_field = not_null[name]
             out[name] = model_field.get_default() if model_field.has_default() else ""
     return out
+
+
+@cache
+def _not_null(model: type[Record]) -> dict[str, Any]:
+    return {f.name: f for f in model._meta.fields if not f.null}
 
 
 def derived(obj: Record) -> dict[str, str]:

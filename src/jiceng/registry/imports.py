@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import csv
 import io
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.base import ModelState
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -252,7 +254,14 @@ class _Inserter:
                 converters.append(_as_text)
             elif isinstance(f, EncryptedTextField):
                 converters.append(_sealer(seal))
-            else:  # None is NULL for every other field type here (dates, decimals, JSON)
+            elif kind is models.DateField and db.vendor == "postgresql":  # psycopg takes dates as they are
+                converters.append(_none_or(partial(_date, partial(f.get_db_prep_save, connection=db))))
+            elif isinstance(f, models.JSONField) and db.vendor == "postgresql":
+                # COPY takes JSON as text: what psycopg's Jsonb would send, without a Python dumper per row
+                converters.append(_none_or(partial(_json_text, partial(json.dumps, cls=f.encoder))))
+            elif isinstance(f, models.JSONField):  # mostly empty lists (care groups): adapted once
+                converters.append(_json(partial(f.get_db_prep_save, connection=db)))
+            else:  # None is NULL for every other field type here (dates, decimals)
                 converters.append(_none_or(partial(f.get_db_prep_save, connection=db)))
         return converters
 
@@ -284,6 +293,25 @@ class _Inserter:
 
 def _constant(value: Any, _ignored: Any = None) -> Any:
     return value
+
+
+def _json_text(dumps: Callable[[Any], str], value: Any) -> str:
+    return "[]" if value == [] and value.__class__ is list else dumps(value)
+
+
+def _json(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    empty = convert([])
+
+    def converted(value: Any) -> Any:
+        if value is None:
+            return None
+        return empty if value == [] and value.__class__ is list else convert(value)
+
+    return converted
+
+
+def _date(convert: Callable[[Any], Any], value: Any) -> Any:
+    return value if value.__class__ is date else convert(value)
 
 
 def _none_or(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -358,6 +386,9 @@ class _Importer:
         self.kind = kind
         self.model = schema.MODELS[kind]
         self.resolver = Resolver(user)
+        self.blind_index = self.resolver.index
+        self.indexes: dict[str, str] = {}
+        self.resolver.index = self._index
         self.report = report
         self.on_issue = on_issue
         self.seen = _SeenKeys()
@@ -432,6 +463,14 @@ class _Importer:
     def _forget(self) -> None:
         """Keep regions (few, reused by every batch), drop the records the last batch looked up."""
         self.resolver.cache = {k: v for k, v in self.resolver.cache.items() if k[0] == "region"}
+        self.indexes.clear()
+
+    def _index(self, value: str) -> str:
+        """The blind index, remembered for the batch: a row's key and its model values both need it."""
+        found = self.indexes.get(value)
+        if found is None:
+            found = self.indexes[value] = self.blind_index(value)
+        return found
 
     def _prefetch_references(self, rows: list[_Row]) -> None:
         """Load every record the batch refers to in one query per model (the resolver then finds them)."""
@@ -543,7 +582,12 @@ class _Importer:
         if self.kind == "credit":
             return self._existing_credit()
         name = self.model.natural_key
-        qs = self.model.objects.filter(**{f"{name}__in": keys})
+        if connection.vendor == "postgresql":  # one array parameter, not 1,000 placeholders to compile
+            column = f"{self.inserter.table}.{connection.ops.quote_name(str(self.concrete[name].column))}"
+            any_of = RawSQL(f"{column} = ANY(%s)", [keys], output_field=models.BooleanField())  # noqa: S611
+            qs = self.model.objects.filter(any_of)
+        else:
+            qs = self.model.objects.filter(**{f"{name}__in": keys})
         if self.kind == "person":
             qs = qs.exclude(id_number_index="")  # lets both databases use the partial unique index
         return {str(getattr(obj, name)): obj for obj in qs}
@@ -871,7 +915,7 @@ def _csv_table(fileobj: IO[bytes]) -> Generator[list[str]]:
     sample = fileobj.read(CSV_SAMPLE_BYTES)
     fileobj.seek(0)
     encoding = _csv_encoding(sample)
-    text = io.TextIOWrapper(io.BufferedReader(_Binary(fileobj)), encoding=encoding, newline="")
+    text = io.TextIOWrapper(io.BufferedReader(_Binary(fileobj), 1 << 16), encoding=encoding, newline="")
     try:
         head = sample[:65536].decode(encoding, errors="ignore")
         dialect: Any = csv.excel

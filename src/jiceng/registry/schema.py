@@ -356,16 +356,20 @@ def clean(
         if partial and spec.name not in data:
             continue
         raw = data.get(spec.name)
-        if _empty(raw):
+        if raw.__class__ is str:  # files and forms: the common case, checked once
+            text = raw.strip()
+            empty = not text
+        else:
+            empty = _empty(raw)
+            text = "" if empty else str(raw) if isinstance(raw, bool | int | float) else str(raw).strip()
+        if empty:
             if spec.required:
                 errors.setdefault(spec.name, []).append(("required", _("This field is required.")))
             else:
                 values[spec.name] = None
             continue
         try:
-            values[spec.name] = spec.parse(
-                str(raw).strip() if not isinstance(raw, bool | int | float) else str(raw)
-            )
+            values[spec.name] = spec.parse(text)
         except FieldError as exc:
             errors.setdefault(spec.name, []).append((exc.code, exc.message))
     if not errors:

@@ -9,15 +9,19 @@ What a query looks like decides how it is matched:
   names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN
   index, SQLite FTS5).
 
-Words are cut by jieba in Python and stored space-separated in ``search_text``, so both databases index the
-same words with their plain whitespace tokenizers.
+Words are cut by jieba in Python (``registry.wordcut``: jieba's search cut, the same words, faster) and stored
+space-separated in ``search_text``, so both databases index the same words with their plain whitespace
+tokenizers.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -26,6 +30,7 @@ from django.db.models.expressions import RawSQL
 
 from jiceng.core.crypto import blind_index
 from jiceng.core.validators import InvalidValue, parse_id_number, parse_phone
+from jiceng.registry import wordcut
 
 # Surnames whose reading differs from the character's everyday one.
 SURNAME_READINGS: dict[str, str] = {
@@ -53,6 +58,7 @@ SURNAME_READINGS: dict[str, str] = {
     "尉迟": "yuchi",
     "单于": "chanyu",
 }
+SURNAME_LENGTHS = sorted({len(s) for s in SURNAME_READINGS}, reverse=True)
 ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 CREDIT_LIKE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 PHONE_LIKE = re.compile(r"^[\d\-\s+]{7,20}$")
@@ -60,12 +66,31 @@ LATIN = re.compile(r"^[a-z]+$")
 WORD_CHARS = re.compile(r"[\w\u3400-\u9fff]+")
 
 
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """pypinyin's table of each character's readings (``pypinyin/pinyin_dict.py``), loaded alone: importing
+    pypinyin loads its phrase tables too (~50 MB), and names are read character by character."""
+    package = importlib.util.find_spec("pypinyin")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("pypinyin")
+    path = Path(package.submodule_search_locations[0]) / "pinyin_dict.py"
+    spec = importlib.util.spec_from_file_location("jiceng_pinyin_dict", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.pinyin_dict)
+
+
 @lru_cache(maxsize=20000)
 def _char_pinyin(char: str) -> str:
-    from pypinyin import Style, lazy_pinyin
-
-    reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
-    return reading[0].lower() if reading else ""
+    """The character's first reading without tones, as ``lazy_pinyin(char, style=Style.NORMAL)`` gives it
+    (ü as v); "" for characters without one (tests/registry/test_wordcut.py compares all of them)."""
+    readings = _readings().get(ord(char)) if len(char) == 1 else None
+    if not readings:
+        return ""
+    first = unicodedata.normalize("NFD", readings.split(",")[0]).replace("u\u0308", "v")
+    return "".join(c for c in first if not unicodedata.combining(c)).lower()
 
 
 @lru_cache(maxsize=20000)  # a miss costs a few µs (the characters are cached); memory matters more
@@ -74,8 +99,9 @@ def name_keys(name: str) -> tuple[str, str]:
     name = name.strip()
     syllables: list[str] = []
     rest = name
-    for surname in sorted(SURNAME_READINGS, key=len, reverse=True):
-        if name.startswith(surname):
+    for size in SURNAME_LENGTHS:  # the longest surname the name starts with
+        surname = name[:size]
+        if len(surname) == size and surname in SURNAME_READINGS:
             syllables.append(SURNAME_READINGS[surname])
             rest = name[len(surname) :]
             if len(surname) == 2:  # a two-character surname gives two initials
@@ -96,14 +122,6 @@ def name_keys(name: str) -> tuple[str, str]:
     return full[:120], initials[:30]
 
 
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
-    import jieba
-
-    jieba.setLogLevel(60)  # it logs its dictionary loading at INFO
-    return jieba
-
-
 @lru_cache(maxsize=50000)
 def words(text: str) -> tuple[str, ...]:
     """The words of ``text`` for indexing: jieba's search-engine cut (long words and their parts)."""
@@ -115,7 +133,7 @@ def words(text: str) -> tuple[str, ...]:
         if chunk.isascii():
             result.append(chunk)
         else:
-            result.extend(w for w in _jieba().cut_for_search(chunk) if w.strip())
+            result.extend(w for w in wordcut.cut_for_search(chunk) if w.strip())
     return tuple(dict.fromkeys(result))
 
 
