@@ -132,5 +132,6 @@ def check_deadlines(now: datetime | str | None = None) -> dict[str, int]:
 
 @shared_task(name="jiceng.events.tasks.notify", acks_late=True)
 def notify(event_id: int, kind: str) -> int:
-    """Notifications after a workflow step, off the request path when a broker is configured."""
+    """Notifications after a workflow step. Writes now leave PendingNotification rows instead
+    (notifications.tasks.deliver_pending); kept for messages queued before an upgrade."""
     return notify_event(event_id, kind)
