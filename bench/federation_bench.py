@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def free_port() -> int:
@@ -36,6 +37,8 @@ def free_port() -> int:
 
 
 def main() -> int:
+    from bench.common import Figure, write_scenario
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -146,6 +149,21 @@ def main() -> int:
         out = Path(__file__).resolve().parent / "results"
         out.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        write_scenario(
+            "federation",
+            [
+                Figure("hub GET /healthz, one connection (baseline)", round(baseline, 1), "req/s"),
+                Figure(
+                    f"county → hub event.escalate, {args.batch} a POST", round(escalations, 1), "messages/s",
+                    "hub /healthz", round(baseline, 1), "≥ 500 messages/s", escalations >= 500,
+                ),
+                Figure(
+                    "county → hub data.sync of 100 records", round(results["data.sync (100 records)"], 1),
+                    "messages/s", "hub /healthz", round(baseline, 1),
+                ),
+            ],
+            {"run": f"{stamp}-federation.json"},
+        )  # fmt: skip
         (out / f"{stamp}-federation.json").write_text(
             json.dumps(
                 {

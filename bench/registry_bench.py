@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 PG_URL = "postgres://postgres@127.0.0.1:5432"
 # Bench-only keys for a throw-away database (never use them elsewhere).
@@ -358,6 +360,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def write_scenario(name: str, figures: list[Any], details: dict[str, Any]) -> Path:
+    from bench.common import write_scenario as write
+
+    return write(name, figures, details)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     var_dir = Path(tempfile.mkdtemp(prefix="jiceng-registry-bench-"))
@@ -424,8 +432,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     print_summary(figures)
     log(f"figures written to {out}")
+    write_scenario(f"registry-{args.rows}", scenario_figures(figures), {"run": out.name})
     shutil.rmtree(var_dir, ignore_errors=True)
     return 0
+
+
+def scenario_figures(figures: dict[str, Any]) -> list[Any]:
+    """The DESIGN.md bars of this scenario, for bench/run.py's table."""
+    from bench.common import Figure
+
+    out = []
+    if "import" in figures:
+        i, c = figures["import"], figures["copy"]
+        out += [
+            Figure("raw COPY of the same rows (baseline)", c["rows_per_s"], "rows/s"),
+            Figure(
+                f"people import, {i['rows']:,} rows", i["rows_per_s"], "rows/s", "raw COPY", c["rows_per_s"],
+                "≥ 20,000 rows/s and ≥ 30 % of COPY",
+                i["rows_per_s"] >= 20_000 and i["rows_per_s"] >= 0.3 * c["rows_per_s"],
+            ),
+            Figure("importer RSS peak", i["rss_peak_mb"], "MB", bar="< 300 MB", met=i["rss_peak_mb"] < 300),
+        ]  # fmt: skip
+    raw = figures["lookups"]["select_by_id_raw"]["p95_ms"]
+    for key, label in (("id_number", "ID number"), ("name", "name"), ("pinyin", "full pinyin"),
+                       ("initials", "initials")):  # fmt: skip
+        p95 = figures["lookups"][key]["p95_ms"]
+        out.append(
+            Figure(
+                f"person lookup by {label} p95 ({figures['people']:,} people)", p95, "ms",
+                "raw indexed SELECT p95", raw, "< 10 ms", p95 < 10,
+            )
+        )  # fmt: skip
+    return out
 
 
 def print_summary(f: dict[str, Any]) -> None:
