@@ -111,10 +111,11 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(chromium: Any) -> Iterator[Any]:
-    """``page, watch = open_page("phone")``: a page in a fresh context at that viewport."""
+    """``page, watch = open_page("phone")``: a page in a fresh context at that viewport (keyword
+    arguments go to the context, e.g. ``service_workers="block"`` so that ``page.route`` sees all)."""
     contexts: list[Any] = []
 
-    def make(device: str = "desktop") -> tuple[Any, PageWatch]:
+    def make(device: str = "desktop", **options: Any) -> tuple[Any, PageWatch]:
         phone = device == "phone"
         context = chromium.new_context(
             viewport=VIEWPORTS[device],
@@ -123,6 +124,7 @@ def open_page(chromium: Any) -> Iterator[Any]:
             device_scale_factor=2 if phone else 1,
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
+            **options,
         )
         context.set_default_timeout(10_000)
         context.add_init_script(_CSP_WATCH)

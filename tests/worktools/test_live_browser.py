@@ -5,6 +5,7 @@ open the page's timed polls pause for 30 s, longer than any wait here."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -65,7 +66,11 @@ def embedded_server(org: Org) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(5)
+        except subprocess.TimeoutExpired:  # daphne waits for the pages' open sockets
+            server.kill()
+            server.wait(5)
 
 
 def test_two_staff_exchange_messages_through_the_socket(
@@ -100,3 +105,69 @@ def test_two_staff_exchange_messages_through_the_socket(
         expect(page.locator("#chat .msg")).to_have_count(2)
     desk_watch.assert_clean()
     phone_watch.assert_clean()
+
+
+def test_a_push_during_a_fetch_is_not_lost(
+    open_page: Any, embedded_server: str, org: Org, settings: Any
+) -> None:
+    """The socket says "new message" while the page's previous fetch (which read the database before the
+    message was saved) is still on its way: htmx would drop a second request on the same poller, so the
+    page must fetch again once the first is done. The phone's fetches are held here until the message
+    has been sent and pushed; timed polls are paused while the socket is open, so only that second
+    fetch can bring the message within the wait."""
+    from playwright.sync_api import expect
+
+    base = embedded_server
+    dispatcher, worker = org.user("a", "dispatcher"), org.user("a", "grid_worker")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    for user in (dispatcher, worker):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    conversation = message_actions.open_direct(dispatcher, worker.username)
+    url = f"/worktools/messages/{conversation.pk}/"
+    desk, desk_watch = open_page("desktop")
+    log_in(desk, base, dispatcher.username, url)
+    phone, phone_watch = open_page("phone", service_workers="block")  # else it fetches past page.route
+    polls = {"open": 0, "done": 0}
+
+    def count(key: str) -> Any:
+        return lambda request: "/poll/" in request.url and polls.update({key: polls[key] + 1})
+
+    phone.on("request", count("open"))
+    phone.on("requestfinished", count("done"))
+    pushed: list[str] = []
+    phone.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
+    log_in(phone, base, worker.username, url)
+    expect(phone.locator("#chat")).to_have_attribute("data-live", "on")
+    # The socket's opening fetch is done (timed polls pause while it is open): nothing is in flight.
+    for _ in range(200):
+        if polls["done"] and polls["done"] == polls["open"]:
+            break
+        phone.wait_for_timeout(50)
+
+    held: list[Any] = []
+    holding = [True]
+    phone.route(re.compile(r"/poll/"), lambda route: held.append(route) if holding[0] else route.continue_())
+    for _ in range(50):  # a trigger landing while htmx swaps in the new poller does nothing: again
+        phone.evaluate("htmx.trigger(document.querySelector('#chat .poll'), 'poll-now')")
+        phone.wait_for_timeout(200)
+        if held:
+            break
+    assert held, "the phone's fetch was not seen"
+    response = held[0].fetch()  # read before the message exists
+
+    desk.get_by_placeholder(zh("Message")).fill("请到解放路查看积水")
+    with desk.expect_response(lambda r: r.request.method == "POST"):
+        desk.get_by_role("button", name=zh("Send")).click()
+    for _ in range(200):  # the push arrives while the fetch is held
+        if any('"message"' in frame for frame in pushed):
+            break
+        phone.wait_for_timeout(50)
+    assert any('"message"' in frame for frame in pushed), pushed
+    assert len(held) == 1, "the phone fetched again while its fetch was held"
+    holding[0] = False
+    held[0].fulfill(response=response)
+    expect(phone.locator("#chat")).to_contain_text("请到解放路查看积水", timeout=10_000)
+    expect(phone.locator("#chat .msg")).to_have_count(1)
+    phone_watch.assert_clean()
+    desk_watch.assert_clean()

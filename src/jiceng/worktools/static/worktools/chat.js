@@ -1,7 +1,8 @@
 /* A conversation page: htmx polls for new messages every 2 s; while the live socket is open (live.js)
    the timed polls pause (one every 30 s stays as a safety net) and a pushed message is fetched at once.
    This keeps each message once even when two fetches cross, keeps one poller, scrolls down, and
-   fetches at once after sending. */
+   fetches at once after sending. A fetch asked for while one is in flight (htmx would drop it) runs
+   when that one is done: the one in flight may have read the database before the new message. */
 (function () {
   "use strict";
   var chat = document.getElementById("chat");
@@ -25,7 +26,11 @@
     Array.prototype.forEach.call(pollers, function (p) { if (p !== newest) { p.remove(); } });
     chat.scrollTop = chat.scrollHeight;
   };
+  var inFlight = 0; // when the poller's request started (0: none); an abort may never report back
+  var again = false;
+  var isPoller = function (elt) { return elt && elt.classList && elt.classList.contains("poll"); };
   var fetchNow = function () {
+    if (inFlight && Date.now() - inFlight < 10000) { again = true; return; }
     var poller = chat.querySelector(".poll");
     if (poller && window.htmx) { window.htmx.trigger(poller, "poll-now"); }
   };
@@ -39,8 +44,24 @@
     }
     lastFetch = Date.now();
   });
+  var done = function () {
+    inFlight = 0;
+    if (again) { again = false; fetchNow(); }
+  };
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (isPoller(e.detail.elt)) { inFlight = Date.now(); }
+  });
+  // A fetch that swapped in a new poller reports nothing from the old one (it left the page): the new
+  // one's load says it is done and ready to fetch again.
+  document.body.addEventListener("htmx:load", function (e) {
+    if (isPoller(e.detail.elt)) { done(); }
+  });
   document.body.addEventListener("htmx:afterSwap", tidy);
   document.body.addEventListener("htmx:afterRequest", function (e) {
+    if (isPoller(e.detail.elt)) {
+      if (!e.detail.successful) { done(); }
+      return;
+    }
     if (e.detail.elt === form && e.detail.successful) {
       form.reset();
       fetchNow();
