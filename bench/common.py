@@ -127,3 +127,30 @@ def wait_for_batches(timeout: float = 120.0) -> tuple[int, float]:
         time.sleep(0.2)
         left = waiting()
     return backlog, round(time.monotonic() - start, 1)
+
+
+def table_health(limit: int = 6) -> list[dict[str, Any]]:
+    """The tables with the most dead rows (updates and deletes not yet vacuumed), with their live rows,
+    size and last autovacuum: where a long write load leaves work that slows it from run to run."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_live_tup, n_dead_tup, pg_total_relation_size(relid), last_autovacuum "
+            "FROM pg_stat_user_tables ORDER BY n_dead_tup DESC LIMIT %s",
+            [limit],
+        )
+        return [
+            {
+                "table": name,
+                "live": live,
+                "dead": dead,
+                "mb": round(size / 2**20, 1),
+                "autovacuumed": str(vacuumed)[11:19] if vacuumed else "",
+            }
+            for name, live, dead, size, vacuumed in cursor.fetchall()
+        ]
+
+
+def health_line(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['table']} {r['dead']:,} dead/{r['live']:,} ({r['mb']} MB)" for r in rows)

@@ -50,7 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import Figure, empty_broker, wait_for_batches, worker_rss_mb, write_scenario  # noqa: E402
+from bench.common import (  # noqa: E402
+    Figure,
+    empty_broker,
+    health_line,
+    table_health,
+    wait_for_batches,
+    worker_rss_mb,
+    write_scenario,
+)
 
 RESULTS = ROOT / "bench" / "results"
 PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -725,6 +733,7 @@ class Run:
     requests: int
     errors: dict[str, int]
     load_before: float
+    tables: list[dict[str, Any]] = field(default_factory=list)  # table_health() after the run
 
 
 def run_wrk(script: Path, url: str, args: argparse.Namespace, duration: int) -> Run:
@@ -1049,12 +1058,14 @@ def measure(
         for repetition in range(1, args.repeat + 1):
             for name in only:
                 result = run_wrk(scripts[name], base + ENDPOINTS[name][1], args, args.duration)
+                result.tables = table_health()
                 runs.append(result)
                 log(
                     f"run {repetition} {name:<8} {result.rps:8.1f} req/s  p50 {result.p50:6.1f}  "
                     f"p95 {result.p95:6.1f}  p99 {result.p99:6.1f} ms  errors {result.errors or 0}  "
                     f"(load {result.load_before})"
                 )
+                log(f"  most dead rows: {health_line(result.tables)}")
         rss = worker_rss_mb(server.pid)
         log(f"server workers' RSS after the load: {rss} MB")
         if worker is not None:
