@@ -7,6 +7,7 @@ Every test can ask "can someone from the other township see or change this?":
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import pytest
@@ -149,6 +150,26 @@ def build_org() -> Org:
     org.users[("none", Role.RESIDENT)] = make_user("resident", None, Role.RESIDENT)
     org.users[("root", "superuser")] = make_user("root", None, is_superuser=True, is_staff=True)
     return org
+
+
+# Fixtures through which a test reaches the database (directly, or through `org` and the like).
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """JICENG_TEST_DATABASE_ONLY=1 (the second database pass of CI) leaves out the tests that never touch
+    the database: the first pass ran them already, and they would only run the same code again."""
+    if os.environ.get("JICENG_TEST_DATABASE_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        )
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)
