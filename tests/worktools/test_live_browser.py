@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
+from jiceng.accounts.models import User
 from jiceng.worktools import message_actions
 from tests.browser.test_event_flow import log_in, zh
 from tests.conftest import PASSWORD, Org
@@ -73,19 +74,34 @@ def embedded_server(org: Org) -> Iterator[str]:
             server.wait(5)
 
 
-def test_two_staff_exchange_messages_through_the_socket(
-    open_page: Any, embedded_server: str, org: Org, settings: Any
-) -> None:
-    from playwright.sync_api import expect
-
-    base = embedded_server
+@pytest.fixture
+def conversation(org: Org, settings: Any) -> tuple[User, User, str]:
+    """A dispatcher and a grid worker who can log in to the server, and the page of their conversation."""
     dispatcher, worker = org.user("a", "dispatcher"), org.user("a", "grid_worker")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]  # the server's
     for user in (dispatcher, worker):
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
-    conversation = message_actions.open_direct(dispatcher, worker.username)
-    url = f"/worktools/messages/{conversation.pk}/"
+    found = message_actions.open_direct(dispatcher, worker.username)
+    return dispatcher, worker, f"/worktools/messages/{found.pk}/"
+
+
+def wait_until(page: Any, check: Callable[[], Any], seconds: float = 10) -> bool:
+    """Let the page's events run until ``check()`` holds (or the time is up); whether it holds."""
+    for _ in range(int(seconds * 20)):
+        if check():
+            return True
+        page.wait_for_timeout(50)
+    return bool(check())
+
+
+def test_two_staff_exchange_messages_through_the_socket(
+    open_page: Any, embedded_server: str, conversation: tuple[User, User, str]
+) -> None:
+    from playwright.sync_api import expect
+
+    base = embedded_server
+    dispatcher, worker, url = conversation
     desk, desk_watch = open_page("desktop")
     log_in(desk, base, dispatcher.username, url)
     phone, phone_watch = open_page("phone")
@@ -108,7 +124,7 @@ def test_two_staff_exchange_messages_through_the_socket(
 
 
 def test_a_push_during_a_fetch_is_not_lost(
-    open_page: Any, embedded_server: str, org: Org, settings: Any
+    open_page: Any, embedded_server: str, conversation: tuple[User, User, str]
 ) -> None:
     """The socket says "new message" while the page's previous fetch (which read the database before the
     message was saved) is still on its way: htmx would drop a second request on the same poller, so the
@@ -118,13 +134,7 @@ def test_a_push_during_a_fetch_is_not_lost(
     from playwright.sync_api import expect
 
     base = embedded_server
-    dispatcher, worker = org.user("a", "dispatcher"), org.user("a", "grid_worker")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-    for user in (dispatcher, worker):
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-    conversation = message_actions.open_direct(dispatcher, worker.username)
-    url = f"/worktools/messages/{conversation.pk}/"
+    dispatcher, worker, url = conversation
     desk, desk_watch = open_page("desktop")
     log_in(desk, base, dispatcher.username, url)
     phone, phone_watch = open_page("phone", service_workers="block")  # else it fetches past page.route
@@ -140,10 +150,7 @@ def test_a_push_during_a_fetch_is_not_lost(
     log_in(phone, base, worker.username, url)
     expect(phone.locator("#chat")).to_have_attribute("data-live", "on")
     # The socket's opening fetch is done (timed polls pause while it is open): nothing is in flight.
-    for _ in range(200):
-        if polls["done"] and polls["done"] == polls["open"]:
-            break
-        phone.wait_for_timeout(50)
+    wait_until(phone, lambda: polls["done"] and polls["done"] == polls["open"])
 
     held: list[Any] = []
     holding = [True]
@@ -159,11 +166,8 @@ def test_a_push_during_a_fetch_is_not_lost(
     desk.get_by_placeholder(zh("Message")).fill("请到解放路查看积水")
     with desk.expect_response(lambda r: r.request.method == "POST"):
         desk.get_by_role("button", name=zh("Send")).click()
-    for _ in range(200):  # the push arrives while the fetch is held
-        if any('"message"' in frame for frame in pushed):
-            break
-        phone.wait_for_timeout(50)
-    assert any('"message"' in frame for frame in pushed), pushed
+    # The push arrives while the fetch is held.
+    assert wait_until(phone, lambda: any('"message"' in frame for frame in pushed)), pushed
     assert len(held) == 1, "the phone fetched again while its fetch was held"
     holding[0] = False
     held[0].fulfill(response=response)
