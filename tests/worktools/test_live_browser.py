@@ -68,8 +68,8 @@ def embedded_server(org: Org) -> Iterator[str]:
     finally:
         server.terminate()
         try:
-            server.wait(5)
-        except subprocess.TimeoutExpired:  # daphne waits for the pages' open sockets
+            server.wait(1)
+        except subprocess.TimeoutExpired:  # daphne would wait for the pages' open sockets
             server.kill()
             server.wait(5)
 
