@@ -165,7 +165,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         uses_db = not item.get_closest_marker("own_databases") and (
-            item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            item.get_closest_marker("django_db")
+            or _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
         )
         (keep if uses_db else drop).append(item)
     if drop:
