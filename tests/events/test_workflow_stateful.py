@@ -9,6 +9,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -124,6 +125,7 @@ def make_machine(org: Org) -> type[RuleBasedStateMachine]:
     return Workflow
 
 
+@pytest.mark.long
 def test_random_action_sequences_respect_the_table(org: Org, categories: Any) -> None:
     machine = make_machine(org)
     reached: set[str] = set()

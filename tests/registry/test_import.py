@@ -399,6 +399,7 @@ def _rss_mb() -> float:
 BIG = int(os.environ.get("JICENG_IMPORT_TEST_ROWS", "200000"))
 
 
+@pytest.mark.long
 def test_200000_people_with_one_percent_bad_rows(org: Org, tmp_path: Path) -> None:
     user = org.user("a", "grid_worker")
     path = tmp_path / "people.csv"
