@@ -644,7 +644,9 @@ end
 """
 
 
-def write_scripts(directory: Path, accounts: Accounts, run_id: str, idempotency: bool) -> dict[str, Path]:
+def write_scripts(directory: Path, accounts: Accounts, idempotency: bool) -> dict[str, Path]:
+    """wrk scripts per endpoint. The intake's Idempotency-Keys start with the id that run_wrk passes to each
+    invocation: keys repeated from an earlier run would be answered as repeats, not created."""
     scripts = {
         "json": 'wrk.method = "GET"\n',
         "insert": 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -656,14 +658,15 @@ def write_scripts(directory: Path, accounts: Accounts, run_id: str, idempotency:
                 "local bodies = {" + ",\n".join(lua_string(b) for b in accounts.bodies) + "}",
                 "local counter = 0",
                 "local threads = 0",
+                'local run_id = ""',
                 "function setup(thread) threads = threads + 1; thread:set('thread_id', threads) end",
-                "function init(args) math.randomseed(os.time() * 100 + thread_id) end",
+                "function init(args) run_id = args[1]; math.randomseed(os.time() * 100 + thread_id) end",
                 "function request()",
                 "  counter = counter + 1",
                 f'  local headers = {{["Authorization"] = "Bearer {accounts.grid_token}", '
                 '["Content-Type"] = "application/json"}',
                 f'  if {"true" if idempotency else "false"} then headers["Idempotency-Key"] = '
-                f'"{run_id}-" .. thread_id .. "-" .. counter end',
+                'run_id .. "-" .. thread_id .. "-" .. counter end',
                 '  return wrk.format("POST", "/api/v1/events", headers, bodies[math.random(#bodies)])',
                 "end",
             ]
@@ -734,13 +737,14 @@ class Run:
     errors: dict[str, int]
     load_before: float
     tables: list[dict[str, Any]] = field(default_factory=list)  # table_health() after the run
+    created: int | None = None  # events that the run added (intake runs): every request must add one
 
 
 def run_wrk(script: Path, url: str, args: argparse.Namespace, duration: int) -> Run:
     command = [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
         "--timeout", "10s",
-        "-s", str(script), url,
+        "-s", str(script), url, "--", uuid.uuid4().hex[:12],
     ]  # fmt: skip
     load = os.getloadavg()[0]
     result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
@@ -1037,9 +1041,11 @@ def measure(
     args: argparse.Namespace, env: dict[str, str], var_dir: Path, accounts: Accounts
 ) -> tuple[list[Run], list[float]]:
     """Start the server, warm up, then run wrk on each endpoint, interleaved, ``--repeat`` times."""
+    from jiceng.events.models import Event
+
     workdir = var_dir / "lua"
     workdir.mkdir()
-    scripts = write_scripts(workdir, accounts, uuid.uuid4().hex[:12], not args.no_idempotency_key)
+    scripts = write_scripts(workdir, accounts, not args.no_idempotency_key)
     only = [e for e in (args.only.split(",") if args.only else ENDPOINTS) if e in ENDPOINTS]
     worker = None
     if args.broker:
@@ -1057,13 +1063,20 @@ def measure(
             run_wrk(scripts[name], base + ENDPOINTS[name][1], args, 3)
         for repetition in range(1, args.repeat + 1):
             for name in only:
+                before = Event.objects.count()
                 result = run_wrk(scripts[name], base + ENDPOINTS[name][1], args, args.duration)
                 result.tables = table_health()
+                if name == "create":
+                    # Requests cut off when wrk stops may still finish; each connection has at most one.
+                    result.created = Event.objects.count() - before
+                    if not args.no_idempotency_key and result.created < result.requests:
+                        raise SystemExit(f"{result.requests} creates added only {result.created} events")
                 runs.append(result)
                 log(
                     f"run {repetition} {name:<8} {result.rps:8.1f} req/s  p50 {result.p50:6.1f}  "
                     f"p95 {result.p95:6.1f}  p99 {result.p99:6.1f} ms  errors {result.errors or 0}  "
                     f"(load {result.load_before})"
+                    + (f"  {result.created:,} events added" if result.created is not None else "")
                 )
                 log(f"  most dead rows: {health_line(result.tables)}")
         rss = worker_rss_mb(server.pid)

@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""Where a request of ``POST /api/v1/events`` spends its CPU: the request through Django's whole stack (test
+client: middleware, token auth, Ninja, ``report_event``, the 201 body), in this process, under cProfile.
+
+Needs the database of ``bench/events_bench.py`` (run it first; it keeps ``jiceng_bench``). Posts as the
+bench's grid worker, with a broker configured as in production (the deferred journal path).
+
+    python bench/profile_intake.py                   # 2,000 requests, top 40 by own time and cumulative
+    python bench/profile_intake.py --requests 500 --sort cumulative --top 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.events_bench import configure_environment, database_exists, prepare_accounts  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--db", default="jiceng_bench")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/9")
+    args = parser.parse_args()
+    if not database_exists(args.db):
+        raise SystemExit(f"{args.db} does not exist: run bench/events_bench.py first")
+    configure_environment(argparse.Namespace(db=args.db), Path(tempfile.mkdtemp(prefix="jiceng-profile-")))
+    import os
+
+    os.environ["JICENG_CELERY_BROKER_URL"] = args.broker
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    accounts = prepare_accounts(random.Random(1))
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {accounts.grid_token}", SERVER_NAME="127.0.0.1")
+    run_id = uuid.uuid4().hex[:12]
+
+    def post(i: int) -> None:
+        body = accounts.bodies[i % len(accounts.bodies)]
+        response = client.post(
+            "/api/v1/events",
+            body,
+            content_type="application/json",
+            headers={"Idempotency-Key": f"{run_id}-{i}"},
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    for i in range(args.warmup):
+        post(i)
+    profiler = cProfile.Profile()
+    cpu, wall = time.process_time(), time.perf_counter()
+    profiler.enable()
+    for i in range(args.warmup, args.warmup + args.requests):
+        post(i)
+    profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+    print(
+        f"{args.requests} requests: {1000 * cpu / args.requests:.2f} ms CPU and {1000 * wall / args.requests:.2f} ms"
+        " wall each in this process (under cProfile, which adds roughly a third)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
