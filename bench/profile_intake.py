@@ -75,9 +75,10 @@ def main() -> int:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
+    each = 1000 / args.requests
     print(
-        f"{args.requests} requests: {1000 * cpu / args.requests:.2f} ms CPU and {1000 * wall / args.requests:.2f} ms"
-        " wall each in this process (under cProfile, which adds roughly a third)"
+        f"{args.requests} requests: {cpu * each:.2f} ms CPU and {wall * each:.2f} ms wall each in this process"
+        " (under cProfile, which adds roughly a third)"
     )
     return 0
 
