@@ -77,8 +77,8 @@ def main() -> int:
     print(out.getvalue())
     each = 1000 / args.requests
     print(
-        f"{args.requests} requests: {cpu * each:.2f} ms CPU and {wall * each:.2f} ms wall each in this process"
-        " (under cProfile, which adds roughly a third)"
+        f"{args.requests} requests: {cpu * each:.2f} ms CPU and {wall * each:.2f} ms wall each in this"
+        " process (under cProfile, which adds roughly a third)"
     )
     return 0
 
