@@ -5,7 +5,7 @@ client: middleware, token auth, Ninja, ``report_event``, the 201 body), in this 
 Needs the database of ``bench/events_bench.py`` (run it first; it keeps ``jiceng_bench``). Posts as the
 bench's grid worker, with a broker configured as in production (the deferred journal path).
 
-    python bench/profile_intake.py                   # 2,000 requests, top 40 by own time and cumulative
+    python bench/profile_intake.py                   # 2,000 requests, the top 40 functions by own time
     python bench/profile_intake.py --requests 500 --sort cumulative --top 60
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import random
 import sys
@@ -41,8 +42,6 @@ def main() -> int:
     if not database_exists(args.db):
         raise SystemExit(f"{args.db} does not exist: run bench/events_bench.py first")
     configure_environment(argparse.Namespace(db=args.db), Path(tempfile.mkdtemp(prefix="jiceng-profile-")))
-    import os
-
     os.environ["JICENG_CELERY_BROKER_URL"] = args.broker
     import django
 
