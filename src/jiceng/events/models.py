@@ -225,6 +225,9 @@ class Event(models.Model):
                 name="event_worklist",
                 opclasses=["varchar_pattern_ops"] * 3,
             ),
+            # Queues newest first (the API's keyset order): the scan reads the queue's rows, not every newer
+            # event of other states, as the primary key's backward scan did.
+            models.Index(fields=["state", "level", "id"], name="event_queue_newest"),
             models.Index(fields=["lead_unit", "state"], name="event_lead_unit"),
             models.Index(fields=["category", "reported_at"], name="event_category_time"),
             # Exact matches only (a blind index): no pattern-ops twin.
