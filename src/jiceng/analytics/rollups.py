@@ -314,12 +314,30 @@ def _params(table: Table, key: tuple[Any, ...], counts: Counts) -> list[Any]:
     return values + [counts.get(c, 0) for c in table.counters]
 
 
+@cache
+def _unnest_upsert_sql(table: Table) -> str:
+    """PostgreSQL: the rows as one array per column, so the statement's text is the same whatever the
+    number of rows (psycopg parses a long ``VALUES`` list of placeholders anew every time)."""
+    arrays = ", ".join(f"%s::{table.model._meta.get_field(c).db_type(connection)}[]" for c in table.columns)
+    assignments = ", ".join(f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in table.counters)
+    return (
+        f'INSERT INTO "{table.name}" ({_quoted(table.columns)}) SELECT * FROM unnest({arrays}) '  # noqa: S608
+        f"ON CONFLICT ({_quoted(table.conflict)}) DO UPDATE SET {assignments}"
+    )
+
+
 def add_rows(table: Table, rows: Mapping[Any, Counts]) -> None:
     """Add ``rows`` to the table, creating missing rows: one statement, rows in key order (so that two
     transactions lock shared rows in the same order)."""
     if not rows:
         return
     keys = sorted(rows)
+    if connection.vendor == "postgresql":
+        columns: list[list[Any]] = [list(values) for values in zip(*keys, strict=True)]
+        columns += [[rows[key].get(c, 0) for key in keys] for c in table.counters]
+        with connection.cursor() as cursor:
+            cursor.execute(_unnest_upsert_sql(table), columns)
+        return
     changed = sorted({name for counts in rows.values() for name in counts})
     params: list[Any] = []
     for key in keys:
