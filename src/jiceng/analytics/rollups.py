@@ -38,7 +38,7 @@ from jiceng.analytics.models import (
     RollupChange,
     Slice,
 )
-from jiceng.core import batching
+from jiceng.core import batching, inserts
 from jiceng.events.models import OPEN_STATES, Evaluation, Event, EventState, Warning
 
 logger = logging.getLogger(__name__)
@@ -421,7 +421,7 @@ def _loaded(values: dict[str, Any] | None) -> Facts | None:
 def _journal(before: Facts | None, after: Facts | None) -> None:
     from jiceng.analytics import tasks
 
-    RollupChange.objects.create(before=_dumped(before), after=_dumped(after))
+    inserts.add(RollupChange(before=_dumped(before), after=_dumped(after)))
     batching.kick(tasks.fold_rollups)
 
 

@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from jiceng.audit.models import AuditChainHead, AuditEntry, AuditResult
+from jiceng.core import inserts
 from jiceng.core.logging import request_context_var
 
 if TYPE_CHECKING:
@@ -47,18 +48,23 @@ _APPEND_SQL = (
 )
 
 
+_MOVE_HEAD_SQL = (
+    f'UPDATE "{AuditChainHead._meta.db_table}" SET last_id = %s, last_hash = %s, count = count + 1 '  # noqa: S608
+    "WHERE id = 1"
+)
+
+
 def _append(entry: AuditEntry) -> None:
-    """Insert the entry and move the tip to it: one statement on PostgreSQL, two elsewhere."""
-    if connection.vendor == "postgresql":
+    """Insert the entry and move the tip to it: one statement on PostgreSQL (with the rest of the write
+    when it gathers its rows, see core/inserts.py), two elsewhere."""
+    if connection.vendor == "postgresql" and not inserts.active():
         values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _ENTRY_FIELDS]
         with connection.cursor() as cursor:
             cursor.execute(_APPEND_SQL, values)
         entry._state.adding = False
         return
-    entry.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(
-        last_id=entry.id, last_hash=entry.entry_hash, count=models.F("count") + 1
-    )
+    inserts.add(entry)
+    inserts.execute(_MOVE_HEAD_SQL, [entry.id, entry.entry_hash])
 
 
 def record(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.roles import Role
 from jiceng.analytics import rollups
 from jiceng.audit.actions import record, record_sensitive_view
+from jiceng.core import inserts
 from jiceng.core.coords import CoordSystem, to_wgs84
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import (
@@ -101,7 +102,7 @@ def _flow(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> EventFlow:
-    return EventFlow.objects.create(
+    flow = EventFlow(
         event=event,
         at=at or timezone.now(),
         actor=actor,
@@ -114,6 +115,8 @@ def _flow(
         comment=comment,
         data=data or {},
     )
+    inserts.add(flow)
+    return flow
 
 
 # --- intake ----------------------------------------------------------------------------------------
@@ -259,7 +262,7 @@ def report_event(
     if source == Source.RESIDENT and not reporter_name:
         reporter_name = user.full_name
     try:
-        with transaction.atomic():
+        with transaction.atomic(), inserts.together():
             event = Event(
                 title=title[:200],
                 description=description,
@@ -288,7 +291,10 @@ def report_event(
                 stage_started_at=now,
             )
             event.due_at = deadlines.stage_due(cat, urgency, EventState.REPORTED, now, None)
-            event.save()
+            if on_spot:
+                _close_on_spot(event, user, now)
+            # Its id first: the rows below point to it and are written with it in one statement.
+            inserts.add(event, reserve_pk=True)
             flows = [
                 _flow(
                     event,
@@ -302,7 +308,18 @@ def report_event(
                 )
             ]
             if on_spot:
-                flows.append(_close_on_spot(event, user, on_spot_result, now))
+                flows.append(
+                    _flow(
+                        event,
+                        user,
+                        "handle",
+                        EventState.REPORTED,
+                        event.state,
+                        comment=on_spot_result,
+                        at=now,
+                        data={"on_spot": True},
+                    )
+                )
             rollups.event_reported(event)
             notify_event_later(event.pk, "reported")
             # Last: the audit chain's lock is held from here to the commit.
@@ -332,7 +349,7 @@ def _existing(user: User, source: str, source_ref: str, idempotency_key: str) ->
     return None
 
 
-def _close_on_spot(event: Event, user: User, result: str, now: datetime) -> EventFlow:
+def _close_on_spot(event: Event, user: User, now: datetime) -> None:
     """Reported and handled at once by a grid worker: closed, or waiting for the dispatcher's confirmation."""
     confirm = event.category.on_spot_needs_confirmation
     state = EventState.HANDLED if confirm else EventState.CLOSED
@@ -340,10 +357,6 @@ def _close_on_spot(event: Event, user: User, result: str, now: datetime) -> Even
     event.closed_at = None if confirm else now
     event.stage_started_at = now
     event.due_at = deadlines.stage_due(event.category, event.urgency, state, now, None)
-    event.save(update_fields=["state", "lead_unit", "handled_at", "closed_at", "stage_started_at", "due_at"])
-    return _flow(
-        event, user, "handle", EventState.REPORTED, state, comment=result, at=now, data={"on_spot": True}
-    )
 
 
 # --- the workflow ----------------------------------------------------------------------------------
@@ -556,7 +569,7 @@ def perform(
     if transition is None:
         raise InvalidInput(_("Unknown action."), code="unknown_action")
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), inserts.together():
         event = get_in_scope(Event.objects.select_related("category", "region"), user, pk=event_id)
         if version is not None and version != event.version:
             raise Conflict()

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from jiceng.accounts.roles import Role
-from jiceng.core import batching
+from jiceng.core import batching, inserts
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import NotFound
 from jiceng.core.validators import mask_phone
@@ -231,7 +231,7 @@ def notify_event_later(event_id: int, kind: str) -> None:
         return
     from jiceng.notifications import tasks
 
-    PendingNotification.objects.create(event_id=event_id, kind=kind)
+    inserts.add(PendingNotification(event_id=event_id, kind=kind))
     batching.kick(tasks.deliver_pending)
 
 

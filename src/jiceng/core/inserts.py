@@ -1,0 +1,127 @@
+"""New rows of one write in one round trip.
+
+Inside ``together()``, ``add(obj)`` keeps a new model instance and ``execute(sql, params)`` a statement;
+the end of the block writes them. On PostgreSQL that is one statement, a data-modifying CTE per row (the
+foreign keys are checked at commit, so their order does not matter) whose pks come back by RETURNING; an
+instance that other rows of the block point to gets its pk beforehand (``add(obj, reserve_pk=True)``,
+one ``nextval``). Elsewhere, and outside a block, ``add`` saves at once and ``execute`` runs at once.
+
+Why not the ORM: ``Model.save()`` compiles its INSERT for every call and costs a round trip each; the event
+intake writes five rows, and this turns five compilations and round trips into one (bench/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import signals
+
+_pending: ContextVar[list[models.Model | tuple[str, list[Any]]] | None] = ContextVar(
+    "jiceng_inserts", default=None
+)
+
+
+def active() -> bool:
+    """Whether rows are being gathered (inside ``together()`` on PostgreSQL)."""
+    return _pending.get() is not None
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Write what ``add``/``execute`` are given inside the block at its end (joins an outer block)."""
+    if active() or connection.vendor != "postgresql":
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+        _flush(_pending.get() or [])
+    finally:
+        _pending.reset(token)
+
+
+def add(obj: models.Model, *, reserve_pk: bool = False) -> models.Model:
+    """Insert ``obj`` (a new instance): at the end of the block, or now outside one."""
+    pending = _pending.get()
+    if pending is None:
+        obj.save(force_insert=True)
+        return obj
+    if reserve_pk and obj.pk is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [_sequence(type(obj))])
+            obj.pk = cursor.fetchone()[0]
+    pending.append(obj)
+    return obj
+
+
+def execute(sql: str, params: list[Any]) -> None:
+    """Run a statement (no result): at the end of the block, or now outside one."""
+    pending = _pending.get()
+    if pending is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    pending.append((sql, params))
+
+
+@cache
+def _sequence(model: type[models.Model]) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+        return cursor.fetchone()[0]
+
+
+@cache
+def _insert_sql(model: type[models.Model], with_pk: bool) -> tuple[str, tuple[models.Field, ...]]:
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if with_pk or f is not meta.pk)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(meta.db_table)
+    pk = connection.ops.quote_name(str(meta.pk.column))
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}", fields  # noqa: S608
+
+
+def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
+    if not pending:
+        return
+    parts: list[str] = []
+    params: list[Any] = []
+    returning: list[tuple[int, models.Model]] = []
+    for n, item in enumerate(pending):
+        if isinstance(item, tuple):
+            sql, values = item
+        else:
+            model = type(item)
+            if signals.pre_save.has_listeners(model):
+                signals.pre_save.send(
+                    sender=model, instance=item, raw=False, using="default", update_fields=None
+                )
+            item._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+            sql, fields = _insert_sql(model, item.pk is not None)
+            values = [f.get_db_prep_save(f.pre_save(item, True), connection) for f in fields]
+            returning.append((n, item))
+        parts.append(f"q{n} AS ({sql})")
+        params += values
+    selected = ", ".join(f"(SELECT * FROM q{n})" for n, _obj in returning) or "1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {selected}", params)
+        pks = cursor.fetchone()
+    for (_n, obj), pk in zip(returning, pks if returning else (), strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        if signals.post_save.has_listeners(type(obj)):
+            signals.post_save.send(
+                sender=type(obj),
+                instance=obj,
+                created=True,
+                raw=False,
+                using=connection.alias,
+                update_fields=None,
+            )
