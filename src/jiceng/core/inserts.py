@@ -12,14 +12,19 @@ intake writes five rows, and this turns five compilations and round trips into o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, models
 from django.db.models import signals
+from psycopg.types.json import Jsonb
 
 _pending: ContextVar[list[models.Model | tuple[str, list[Any]]] | None] = ContextVar(
     "jiceng_inserts", default=None
@@ -78,13 +83,31 @@ def _sequence(model: type[models.Model]) -> str:
 
 @cache
 def _insert_sql(model: type[models.Model], with_pk: bool) -> tuple[str, tuple[models.Field, ...]]:
+    """One row as one JSON parameter (jsonb_populate_record): the statement keeps few parameters and
+    stays short, so psycopg parses it once (it parses a statement of more than 50 parameters or 4 kB
+    anew on every execute, ~0.4 ms for a report's 73 values)."""
     meta = model._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(str(meta.pk.column))
     fields = tuple(f for f in meta.concrete_fields if with_pk or f is not meta.pk)
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    values = ", ".join(["%s"] * len(fields))
-    table = connection.ops.quote_name(meta.db_table)
-    pk = connection.ops.quote_name(str(meta.pk.column))
-    return f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING {pk}", fields  # noqa: S608
+    # Every column, in the table's order: "SELECT *" of the row type; without the pk: the others by name.
+    selected = "*" if with_pk else ", ".join(quote(str(f.column)) for f in fields)
+    columns = "" if with_pk else f" ({selected})"
+    sql = (
+        f"INSERT INTO {table}{columns} SELECT {selected} "  # noqa: S608
+        f"FROM jsonb_populate_record(NULL::{table}, %s::jsonb) RETURNING {pk}"
+    )
+    return sql, fields
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Jsonb):
+        return value.obj
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot go into a gathered insert")
 
 
 def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
@@ -104,7 +127,8 @@ def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
                 )
             item._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
             sql, fields = _insert_sql(model, item.pk is not None)
-            values = [f.get_db_prep_save(f.pre_save(item, True), connection) for f in fields]
+            row = {str(f.column): f.get_db_prep_save(f.pre_save(item, True), connection) for f in fields}
+            values = [json.dumps(row, ensure_ascii=False, default=_jsonable)]
             returning.append((n, item))
         parts.append(f"q{n} AS ({sql})")
         params += values
