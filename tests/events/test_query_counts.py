@@ -55,6 +55,9 @@ def test_worklist_and_detail_query_budgets(org: Org, categories: Any, api_as: An
     )
     assert response.status_code == 200 and len(response.json()["items"]) == 5
     assert len(statements) <= 4, "\n".join(statements)  # token, roles, page; no query per row
+    page = next(s for s in statements if "events_event" in s)
+    # Only what a list item shows: not the description, the extra fields or the reporter's phone.
+    assert not any(f'"events_event"."{c}"' in page for c in ("description", "form_data", "reporter_phone"))
     event_id = response.json()["items"][0]["id"]
     response, statements = counted(lambda: client.get(f"/api/v1/events/{event_id}"))
     assert response.status_code == 200

@@ -118,6 +118,14 @@ class EventOut(Schema):
         return {"code": obj.lead_unit.code, "name": obj.lead_unit.name} if obj.lead_unit else None
 
 
+# What EventOut reads, so a page of events loads and converts only those columns.
+EVENT_OUT_COLUMNS = (
+    *("id", "title", "urgency", "source", "source_ref", "state", "level", "region_code", "lng", "lat"),
+    *("address", "occurred_at", "reported_at", "due_at", "handle_due_at", "warning", "evaluation", "version"),
+    *("category__code", "category__name", "region__name", "lead_unit__code", "lead_unit__name"),
+)
+
+
 class FlowOut(Schema):
     at: datetime
     action: str
@@ -251,7 +259,7 @@ def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> Any:
         ).order_by("-id")
     if filters.after is not None:
         qs = qs.filter(pk__lt=filters.after)
-    items = list(qs[: filters.limit + 1])
+    items = list(qs.only(*EVENT_OUT_COLUMNS)[: filters.limit + 1])
     more = len(items) > filters.limit
     items = items[: filters.limit]
     return {"items": items, "next_after": items[-1].pk if more else None}
