@@ -154,3 +154,57 @@ def table_health(limit: int = 6) -> list[dict[str, Any]]:
 
 def health_line(rows: list[dict[str, Any]]) -> str:
     return ", ".join(f"{r['table']} {r['dead']:,} dead/{r['live']:,} ({r['mb']} MB)" for r in rows)
+
+
+def _proc_stat(pid: str) -> tuple[int, str, float] | None:
+    """(parent pid, command, CPU seconds) of a process, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    head, rest = text.rsplit(")", 1)
+    fields = rest.split()
+    return (
+        int(fields[1]),
+        head.split("(", 1)[1],
+        (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+    )
+
+
+class CpuMeter:
+    """CPU seconds spent during a stretch by groups of processes: the trees under given pids (the server's
+    workers, a Celery worker), PostgreSQL (every ``postgres`` process) and this process's waited children
+    (wrk). A process that ends inside the stretch is lost unless it is a waited child."""
+
+    def __init__(self, trees: dict[str, int]) -> None:
+        self.trees = trees
+        self.start = self._snapshot()
+        self.children = os.times().children_user + os.times().children_system
+
+    def _snapshot(self) -> dict[int, tuple[str, float]]:
+        procs = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (stat := _proc_stat(entry)) is not None:
+                procs[int(entry)] = stat
+        groups: dict[int, tuple[str, float]] = {}
+        for pid, (_ppid, command, cpu) in procs.items():
+            group = "postgresql" if command == "postgres" else None
+            ancestor = pid
+            while group is None and ancestor in procs and ancestor > 1:
+                group = next((name for name, root in self.trees.items() if root == ancestor), None)
+                ancestor = procs[ancestor][0]
+            if group is not None:
+                groups[pid] = (group, cpu)
+        return groups
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds of each group since the start, and ``children`` (waited children, e.g. wrk)."""
+        spent: dict[str, float] = {}
+        for pid, (group, cpu) in self._snapshot().items():
+            # A process that ended during the stretch is lost; one that started counts from zero.
+            spent[group] = spent.get(group, 0.0) + cpu - self.start.get(pid, (group, 0.0))[1]
+        spent = {name: round(seconds, 2) for name, seconds in spent.items()}
+        times = os.times()
+        spent["children"] = round(times.children_user + times.children_system - self.children, 2)
+        return spent

@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    CpuMeter,
     Figure,
     empty_broker,
     health_line,
@@ -738,6 +739,9 @@ class Run:
     load_before: float
     tables: list[dict[str, Any]] = field(default_factory=list)  # table_health() after the run
     created: int | None = None  # events that the run added (intake runs): every request must add one
+    cpu_ms: dict[str, float] = field(
+        default_factory=dict
+    )  # CPU ms per request: server, worker, postgresql, wrk
 
 
 def run_wrk(script: Path, url: str, args: argparse.Namespace, duration: int) -> Run:
@@ -1064,7 +1068,11 @@ def measure(
         for repetition in range(1, args.repeat + 1):
             for name in only:
                 before = Event.objects.count()
+                meter = CpuMeter({"server": server.pid, **({"worker": worker.pid} if worker else {})})
                 result = run_wrk(scripts[name], base + ENDPOINTS[name][1], args, args.duration)
+                spent = meter.stop()
+                spent["wrk"] = spent.pop("children")
+                result.cpu_ms = {k: round(v * 1000 / max(result.requests, 1), 3) for k, v in spent.items()}
                 result.tables = table_health()
                 if name == "create":
                     # Requests cut off when wrk stops may still finish; each connection has at most one.
@@ -1078,6 +1086,7 @@ def measure(
                     f"(load {result.load_before})"
                     + (f"  {result.created:,} events added" if result.created is not None else "")
                 )
+                log("  CPU ms a request: " + ", ".join(f"{k} {v:.2f}" for k, v in result.cpu_ms.items()))
                 log(f"  most dead rows: {health_line(result.tables)}")
         rss = worker_rss_mb(server.pid)
         log(f"server workers' RSS after the load: {rss} MB")
