@@ -6,6 +6,9 @@ foreign keys are checked at commit, so their order does not matter) whose pks co
 instance that other rows of the block point to gets its pk beforehand (``add(obj, reserve_pk=True)``,
 one ``nextval``). Elsewhere, and outside a block, ``add`` saves at once and ``execute`` runs at once.
 
+The block is all or nothing with its transaction: do not catch a failure inside it (a savepoint rolled
+back inside the block does not take back the rows already given to ``add``).
+
 Why not the ORM: ``Model.save()`` compiles its INSERT for every call and costs a round trip each; the event
 intake writes five rows, and this turns five compilations and round trips into one (bench/README.md).
 """
@@ -100,6 +103,43 @@ def _insert_sql(model: type[models.Model], with_pk: bool) -> tuple[str, tuple[mo
     return sql, fields
 
 
+# Fields whose conversion for the database returns a value of this Python type unchanged. Exact classes:
+# a subclass (EncryptedTextField) converts.
+_PLAIN: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.FloatField: float,
+    models.ForeignKey: int,
+    **dict.fromkeys(
+        (
+            models.AutoField,
+            models.BigAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.PositiveBigIntegerField,
+        ),
+        int,
+    ),
+}
+
+
+def _row(item: models.Model, fields: tuple[models.Field, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for f in fields:
+        plain = _PLAIN.get(type(f))
+        if plain is not None:
+            value = getattr(item, f.attname)
+            if value is None or type(value) is plain:
+                row[str(f.column)] = value
+                continue
+        row[str(f.column)] = f.get_db_prep_save(f.pre_save(item, True), connection)
+    return row
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Jsonb):
         return value.obj
@@ -127,8 +167,7 @@ def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
                 )
             item._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
             sql, fields = _insert_sql(model, item.pk is not None)
-            row = {str(f.column): f.get_db_prep_save(f.pre_save(item, True), connection) for f in fields}
-            values = [json.dumps(row, ensure_ascii=False, default=_jsonable)]
+            values = [json.dumps(_row(item, fields), ensure_ascii=False, default=_jsonable)]
             returning.append((n, item))
         parts.append(f"q{n} AS ({sql})")
         params += values
