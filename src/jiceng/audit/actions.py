@@ -36,18 +36,6 @@ def _locked_head() -> tuple[int, str]:
     return head.last_id, head.last_hash
 
 
-_ENTRY_FIELDS = AuditEntry._meta.concrete_fields
-_ENTRY_COLUMNS = ", ".join(f'"{f.column}"' for f in _ENTRY_FIELDS)
-# Table and column names come from the model, values are parameters.
-_APPEND_SQL = (
-    f'WITH e AS (INSERT INTO "{AuditEntry._meta.db_table}" '  # noqa: S608
-    f"({_ENTRY_COLUMNS}) "
-    f"VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))}) RETURNING id, entry_hash) "
-    f'UPDATE "{AuditChainHead._meta.db_table}" SET last_id = e.id, last_hash = e.entry_hash, '
-    f'count = count + 1 FROM e WHERE "{AuditChainHead._meta.db_table}".id = 1'
-)
-
-
 _MOVE_HEAD_SQL = (
     f'UPDATE "{AuditChainHead._meta.db_table}" SET last_id = %s, last_hash = %s, count = count + 1 '  # noqa: S608
     "WHERE id = 1"
@@ -56,15 +44,10 @@ _MOVE_HEAD_SQL = (
 
 def _append(entry: AuditEntry) -> None:
     """Insert the entry and move the tip to it: one statement on PostgreSQL (with the rest of the write
-    when it gathers its rows, see core/inserts.py), two elsewhere."""
-    if connection.vendor == "postgresql" and not inserts.active():
-        values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _ENTRY_FIELDS]
-        with connection.cursor() as cursor:
-            cursor.execute(_APPEND_SQL, values)
-        entry._state.adding = False
-        return
-    inserts.add(entry)
-    inserts.execute(_MOVE_HEAD_SQL, [entry.id, entry.entry_hash])
+    when the caller gathers its rows, see core/inserts.py), two elsewhere."""
+    with inserts.together():
+        inserts.add(entry)
+        inserts.execute(_MOVE_HEAD_SQL, [entry.id, entry.entry_hash])
 
 
 def record(
