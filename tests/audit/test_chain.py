@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -30,6 +32,46 @@ def edit_directly(sql: str, params: list) -> None:
         else:
             cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_entry_append_only")
         cursor.execute(sql, params)
+
+
+def test_the_hash_covers_any_text_the_same_way_in_python_and_in_the_database(db: None) -> None:
+    # On PostgreSQL the database computes the hash; verifying recomputes it in Python.
+    record(
+        "test.text",
+        actor=None,
+        username='张三 "引号" \\ 反斜杠',
+        object_id="𠀀\n换行\t",
+        changes={"备注": {"before": "a'b", "after": ["\u2028", None, 1.5, True]}, "é": "😀"},
+    )
+    write_entries(2)
+    entries = list(AuditEntry.objects.order_by("id"))
+    assert [e.id for e in entries] == [1, 2, 3]
+    assert all(e.entry_hash == e.compute_hash() for e in entries)
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appends_from_many_connections_at_once_keep_one_chain() -> None:
+    start = threading.Barrier(4)
+
+    def append(worker: int) -> None:
+        start.wait()
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    record("test.parallel", actor=None, object_type="test", object_id=f"{worker}-{i}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=append, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert list(AuditEntry.objects.order_by("id").values_list("id", flat=True)) == list(range(1, 61))
+    head = AuditChainHead.objects.get(pk=1)
+    assert (head.last_id, head.count) == (60, 60)
+    assert verify_chain().ok
 
 
 def test_chain_intact_then_names_the_edited_entry(db: None, capsys) -> None:

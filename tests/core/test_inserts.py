@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from psycopg.pq import Trace
 
 from jiceng.analytics.models import RollupChange
 from jiceng.audit.models import AuditEntry
@@ -60,10 +62,10 @@ def written(event: Event) -> dict[str, Any]:
     return {"event": row, "flows": flows, "change": change, "pending": pending, "audit": list(audit)}
 
 
-@contextmanager
-def one_by_one() -> Iterator[None]:
+def one_by_one(obj: Any, *, reserve_pk: bool = False) -> Any:
     """What the write did before it gathered its rows: each row saved through the ORM at once."""
-    yield
+    obj.save(force_insert=True)
+    return obj
 
 
 @pytest.mark.parametrize("on_spot", [False, True], ids=["reported", "closed on the spot"])
@@ -86,7 +88,7 @@ def test_a_gathered_report_writes_exactly_what_the_orm_writes(
     gathered, created = report_event(reporter, idempotency_key="gathered", **fields)
     assert created and gathered.pk and not gathered._state.adding
     with monkeypatch.context() as patch:
-        patch.setattr(inserts, "together", one_by_one)
+        patch.setattr(inserts, "add", one_by_one)
         saved, created = report_event(reporter, idempotency_key="orm", **fields)
     assert created and saved.pk != gathered.pk
     assert written(gathered) == written(saved)
@@ -101,12 +103,74 @@ def test_a_report_is_one_insert_statement(org: Org, categories: Any, deferred: N
     with CaptureQueriesContext(connection) as ctx:
         event, _created = report_event(reporter, category="0301", title="计数", **IN_GRID_A)
     statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    # The event's id, the audit chain's head (locked), then the event, its flow, the rollup journal, the
-    # pending notification, the audit entry and the head's move: one statement.
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "WITH"], "\n".join(statements)
-    assert "nextval" in statements[0] and "FOR UPDATE" in statements[1]
-    assert statements[2].count("INSERT INTO") == 5 and statements[2].count("UPDATE") == 1
+    # The event's id, then the event, its flow, the rollup journal, the pending notification, the audit
+    # chain's head moved (and locked) and the audit entry: one statement.
+    assert [s.split()[0] for s in statements] == ["SELECT", "WITH"], "\n".join(statements)
+    assert "nextval" in statements[0]
+    assert statements[1].count("INSERT INTO") == 6 and statements[1].count("ON CONFLICT") == 1
     assert Event.objects.filter(pk=event.pk).exists() and EventFlow.objects.filter(event=event).count() == 1
+
+
+@contextmanager
+def wire() -> Iterator[list[str]]:
+    """The queries this connection sends to the server, BEGIN and COMMIT included (libpq's trace)."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    sent: list[str] = []
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+        try:
+            yield sent
+        finally:
+            pgconn.untrace()
+            trace.seek(0)
+            for line in trace.read().decode().splitlines():
+                direction, _length, message, *text = line.split("\t")
+                if direction == "F" and message == "Query":
+                    sent.append(text[0].strip().strip('"').split()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_report_is_two_round_trips(org: Org, categories: Any, deferred: None) -> None:
+    reporter = org.user("a", "grid_worker")
+    report_event(reporter, category="0301", title="预热", **IN_GRID_A)
+    with wire() as sent:
+        event, created = report_event(reporter, category="0301", title="两次往返", **IN_GRID_A)
+    # nextval, then the gathered statement as its own transaction: no BEGIN, no COMMIT.
+    assert sent == ["SELECT", "WITH"] and created
+    assert Event.objects.filter(pk=event.pk).exists() and EventFlow.objects.filter(event=event).count() == 1
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_block_alone_in_its_transaction_is_one_statement_all_or_nothing() -> None:
+    seen: list[bool] = []
+    with wire() as sent, inserts.atomic():
+        change = inserts.add(RollupChange(before=None, after={"x": 1}))
+        transaction.on_commit(lambda: seen.append(RollupChange.objects.filter(pk=change.pk).exists()))
+    assert sent == ["WITH", "SELECT"]  # the statement, then the hook's query after it
+    assert seen == [True] and connection.get_autocommit() and connection.connection.autocommit
+
+    with wire() as sent, pytest.raises(IntegrityError), inserts.atomic():
+        inserts.add(RollupChange(before=None, after={"y": 2}))
+        inserts.add(RollupChange(pk=change.pk, before=None, after={"z": 3}))  # a key already taken
+        transaction.on_commit(lambda: seen.append(False))
+    assert sent == ["WITH"] and seen == [True]
+    assert not RollupChange.objects.filter(after={"y": 2}).exists() and connection.connection.autocommit
+
+    # A read in the block starts the transaction on the server: the statement joins it.
+    with wire() as sent, inserts.atomic():
+        assert RollupChange.objects.count() == 1
+        inserts.add(RollupChange(before=None, after={"w": 4}))
+    assert sent == ["BEGIN", "SELECT", "WITH", "COMMIT"]
+
+    # Inside an outer transaction, the outer one commits.
+    with wire() as sent, transaction.atomic():
+        with inserts.atomic():
+            inserts.add(RollupChange(before=None, after={"v": 5}))
+        assert RollupChange.objects.filter(after={"v": 5}).exists()
+    assert sent == ["BEGIN", "SAVEPOINT", "WITH", "RELEASE", "SELECT", "COMMIT"]
 
 
 def test_a_repeat_found_at_the_end_of_the_block_leaves_nothing(org: Org, categories: Any) -> None:
@@ -147,7 +211,7 @@ def test_an_action_writes_its_flow_journal_notification_and_audit_in_one_stateme
         perform(org.user("a", "dispatcher"), event.pk, "accept", version=event.version)
     statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     gathered = [s for s in statements if s.startswith("WITH q0")]
-    assert len(gathered) == 1 and gathered[0].count("INSERT INTO") == 4, "\n".join(statements)
+    assert len(gathered) == 1 and gathered[0].count("INSERT INTO") == 5, "\n".join(statements)
     assert not [s for s in statements if s.startswith("INSERT")]
     assert EventFlow.objects.filter(event=event, action="accept").count() == 1
     assert verify_chain().ok

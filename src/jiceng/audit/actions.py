@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from jiceng.audit.models import AuditChainHead, AuditEntry, AuditResult
+from jiceng.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry, AuditResult
 from jiceng.core import inserts
 from jiceng.core.logging import request_context_var
 
@@ -22,32 +24,60 @@ def _normalized(changes: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(changes or {}, ensure_ascii=False, default=str))
 
 
-def _locked_head() -> tuple[int, str]:
-    """The chain's tip, locked until the caller's transaction ends (appends are serialized)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT last_id, last_hash FROM "{AuditChainHead._meta.db_table}" WHERE id = 1 FOR UPDATE'  # noqa: S608
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return row[0], row[1]
-    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    return head.last_id, head.last_hash
+def _sha256_hex(entry_id: str, prev_hash: str) -> str:
+    """SQL for ``AuditEntry.compute_hash`` of the entry ``entry_id`` after ``prev_hash``; the middle
+    (``hashed_middle``) is a parameter."""
+    canonical = f"'[' || {entry_id} || ',' || %s || ',\"' || {prev_hash} || '\"]'"
+    return f"encode(sha256(convert_to({canonical}, 'UTF8')), 'hex')"
 
 
+_HEAD = AuditChainHead._meta.db_table
+_GENESIS = f"'{GENESIS_HASH}'"
+# Moves the tip and returns the new entry's id, hash and previous hash: the row lock is held only from here
+# to the commit, and no round trip waits on it.
 _MOVE_HEAD_SQL = (
-    f'UPDATE "{AuditChainHead._meta.db_table}" SET last_id = %s, last_hash = %s, count = count + 1 '  # noqa: S608
-    "WHERE id = 1"
+    f'INSERT INTO "{_HEAD}" AS h (id, last_id, prev_hash, last_hash, count) '  # noqa: S608
+    f"VALUES (1, 1, {_GENESIS}, {_sha256_hex('1', _GENESIS)}, 1) "
+    "ON CONFLICT (id) DO UPDATE SET last_id = h.last_id + 1, prev_hash = h.last_hash, "
+    f"last_hash = {_sha256_hex('(h.last_id + 1)', 'h.last_hash')}, count = h.count + 1 "
+    "RETURNING last_id, prev_hash, last_hash"
 )
 
 
+@cache
+def _insert_entry_sql() -> str:
+    table = AuditEntry._meta.db_table
+    from_head = {"id": "h.last_id", "prev_hash": "h.prev_hash", "entry_hash": "h.last_hash"}
+    columns = [str(f.column) for f in AuditEntry._meta.concrete_fields]
+    return (
+        f'INSERT INTO "{table}" ({", ".join(columns)}) '  # noqa: S608
+        f"SELECT {', '.join(from_head.get(c, f'r.{c}') for c in columns)} "
+        f'FROM {{audit_head}} h, jsonb_populate_record(NULL::"{table}", %s::jsonb) r '
+        "RETURNING id, prev_hash, entry_hash"
+    )
+
+
 def _append(entry: AuditEntry) -> None:
-    """Insert the entry and move the tip to it: one statement on PostgreSQL (with the rest of the write
-    when the caller gathers its rows, see core/inserts.py), two elsewhere."""
+    """Give the entry the next id, link it to the tip and insert it. On PostgreSQL the database does it in
+    the caller's gathered statement (core/inserts.py), computing the hash; elsewhere the head is locked."""
+    if connection.vendor != "postgresql":
+        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        entry.id, entry.prev_hash = head.last_id + 1, head.last_hash
+        entry.entry_hash = entry.compute_hash()
+        entry.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(
+            last_id=entry.id, prev_hash=entry.prev_hash, last_hash=entry.entry_hash, count=F("count") + 1
+        )
+        return
+
+    def inserted(row: dict[str, Any]) -> None:
+        entry.id, entry.prev_hash, entry.entry_hash = row["id"], row["prev_hash"], row["entry_hash"]
+        entry._state.adding = False
+
+    middle = entry.hashed_middle()
     with inserts.together():
-        inserts.add(entry)
-        inserts.execute(_MOVE_HEAD_SQL, [entry.id, entry.entry_hash])
+        inserts.execute(_MOVE_HEAD_SQL, [middle, middle], name="audit_head")
+        inserts.execute(_insert_entry_sql(), [inserts.row(entry)], on_result=inserted)
 
 
 def record(
@@ -69,9 +99,7 @@ def record(
     user = actor if actor is not None and actor.is_authenticated else None
     # Inside the caller's transaction no savepoint is needed: a failure here fails the whole write.
     with transaction.atomic(savepoint=False):
-        last_id, last_hash = _locked_head()
         entry = AuditEntry(
-            id=last_id + 1,
             at=timezone.now(),
             user_id=user.pk if user else None,
             username=user.get_username() if user else username[:150],
@@ -84,9 +112,7 @@ def record(
             object_id=str(object_id),
             changes=_normalized(changes),
             result=result,
-            prev_hash=last_hash,
         )
-        entry.entry_hash = entry.compute_hash()
         _append(entry)
     return entry
 

@@ -64,8 +64,13 @@ class AuditEntry(models.Model):
         raise TypeError("audit entries are append-only")
 
     def compute_hash(self) -> str:
+        canonical = f"[{json.dumps(self.pk)},{self.hashed_middle()},{json.dumps(self.prev_hash)}]"
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def hashed_middle(self) -> str:
+        """What the hash covers between the id and the previous hash, as canonical JSON list items (the
+        database computes the hash from it where it assigns both, see audit/actions.py)."""
         body = [
-            self.pk,
             self.at.isoformat(timespec="microseconds"),
             self.user_id,
             self.username,
@@ -78,10 +83,8 @@ class AuditEntry(models.Model):
             self.object_id,
             self.changes,
             self.result,
-            self.prev_hash,
         ]
-        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)[1:-1]
 
 
 class AuditChainHead(models.Model):
@@ -89,6 +92,8 @@ class AuditChainHead(models.Model):
 
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The hash before last_hash: an append returns it for the new entry's prev_hash.
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     count = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -11,27 +11,41 @@ back inside the block does not take back the rows already given to ``add``).
 
 Why not the ORM: ``Model.save()`` compiles its INSERT for every call and costs a round trip each; the event
 intake writes five rows, and this turns five compilations and round trips into one (bench/README.md).
+
+``atomic()`` is ``transaction.atomic()`` with ``together()`` inside. When it is the outermost block and no
+statement has run in it by its end (``add(..., reserve_pk=True)`` takes its ``nextval`` outside the
+transaction: sequences are not transactional), the gathered statement runs as its own transaction: one
+statement is atomic by itself, so the BEGIN and COMMIT round trips are left out.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import signals
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-_pending: ContextVar[list[models.Model | tuple[str, list[Any]]] | None] = ContextVar(
-    "jiceng_inserts", default=None
-)
+
+@dataclass
+class _Statement:
+    sql: str
+    params: list[Any]
+    name: str | None = None
+    on_result: Callable[[dict[str, Any]], None] | None = None
+
+
+_pending: ContextVar[list[models.Model | _Statement] | None] = ContextVar("jiceng_inserts", default=None)
 
 
 def active() -> bool:
@@ -40,17 +54,47 @@ def active() -> bool:
 
 
 @contextmanager
-def together() -> Iterator[None]:
-    """Write what ``add``/``execute`` are given inside the block at its end (joins an outer block)."""
+def together(*, alone: bool = False) -> Iterator[None]:
+    """Write what ``add``/``execute`` are given inside the block at its end (joins an outer block).
+    ``alone``: nothing of the transaction follows the block (see ``atomic``)."""
     if active() or connection.vendor != "postgresql":
         yield
         return
     token = _pending.set([])
     try:
         yield
-        _flush(_pending.get() or [])
+        _flush(_pending.get() or [], alone=alone)
     finally:
         _pending.reset(token)
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    """``transaction.atomic()`` whose new rows are gathered; see the module's docstring."""
+    with transaction.atomic(), together(alone=len(connection.atomic_blocks) == 1):
+        yield
+
+
+def _begin_not_sent() -> bool:
+    """In a transaction not started on the server yet (psycopg sends BEGIN before the first statement)."""
+    raw = connection.connection
+    return (
+        connection.vendor == "postgresql"
+        and raw is not None
+        and not raw.autocommit
+        and raw.info.transaction_status == TransactionStatus.IDLE
+    )
+
+
+@contextmanager
+def _own_transaction() -> Iterator[None]:
+    """The statements of the block run each as its own transaction (a transaction not yet begun stays so)."""
+    raw = connection.connection
+    raw.autocommit = True
+    try:
+        yield
+    finally:
+        raw.autocommit = False
 
 
 def add(obj: models.Model, *, reserve_pk: bool = False) -> models.Model:
@@ -60,21 +104,41 @@ def add(obj: models.Model, *, reserve_pk: bool = False) -> models.Model:
         obj.save(force_insert=True)
         return obj
     if reserve_pk and obj.pk is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [_sequence(type(obj))])
+        sequence = _sequence(type(obj))
+        connection.ensure_connection()
+        with _own_transaction() if _begin_not_sent() else nullcontext(), connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [sequence])
             obj.pk = cursor.fetchone()[0]
     pending.append(obj)
     return obj
 
 
-def execute(sql: str, params: list[Any]) -> None:
-    """Run a statement (no result): at the end of the block, or now outside one."""
+def execute(
+    sql: str,
+    params: list[Any],
+    *,
+    name: str | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Run a statement: at the end of the block, or now outside one. Inside a block, a later statement
+    reads a ``name``d one's RETURNING rows as ``{name}``; ``on_result`` gets the statement's one
+    RETURNING row as a dict."""
     pending = _pending.get()
     if pending is None:
+        if name is not None:
+            raise RuntimeError("a named statement needs a together() block on PostgreSQL")
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            if on_result is not None:
+                columns = [c[0] for c in cursor.description]
+                on_result(dict(zip(columns, cursor.fetchone(), strict=True)))
         return
-    pending.append((sql, params))
+    pending.append(_Statement(sql, params, name, on_result))
+
+
+def row(obj: models.Model) -> str:
+    """``obj``'s columns as the JSON object ``jsonb_populate_record`` reads (every concrete field)."""
+    return json.dumps(_row(obj, _insert_sql(type(obj), True)[1]), ensure_ascii=False, default=_jsonable)
 
 
 @cache
@@ -150,15 +214,22 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot go into a gathered insert")
 
 
-def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
+def _flush(pending: list[models.Model | _Statement], *, alone: bool = False) -> None:
     if not pending:
         return
     parts: list[str] = []
     params: list[Any] = []
-    returning: list[tuple[int, models.Model]] = []
+    names: dict[str, str] = {}
+    returning: list[tuple[int, models.Model | _Statement]] = []
     for n, item in enumerate(pending):
-        if isinstance(item, tuple):
-            sql, values = item
+        if isinstance(item, _Statement):
+            sql, values = item.sql, item.params
+            for name, cte in names.items():
+                sql = sql.replace(f"{{{name}}}", cte)
+            if item.name is not None:
+                names[item.name] = f"q{n}"
+            if item.on_result is not None:
+                returning.append((n, item))
         else:
             model = type(item)
             if signals.pre_save.has_listeners(model):
@@ -171,18 +242,28 @@ def _flush(pending: list[models.Model | tuple[str, list[Any]]]) -> None:
             returning.append((n, item))
         parts.append(f"q{n} AS ({sql})")
         params += values
-    selected = ", ".join(f"(SELECT * FROM q{n})" for n, _obj in returning) or "1"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT {selected}", params)
-        pks = cursor.fetchone()
-    for (_n, obj), pk in zip(returning, pks if returning else (), strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-        if signals.post_save.has_listeners(type(obj)):
+    # A row's pk, or a statement's RETURNING row as JSON.
+    results = [
+        f"(SELECT {'to_jsonb(q)' if isinstance(item, _Statement) else '*'} FROM q{n} q)"  # noqa: S608
+        for n, item in returning
+    ]
+    selected = ", ".join(results) or "1"
+    statement = f"WITH {', '.join(parts)} SELECT {selected}"
+    with _own_transaction() if alone and _begin_not_sent() else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        fetched = cursor.fetchone()
+    for (_n, item), result in zip(returning, fetched if returning else (), strict=True):
+        if isinstance(item, _Statement):
+            assert item.on_result is not None
+            item.on_result(json.loads(result))  # Django's connection reads jsonb as text
+            continue
+        item.pk = result
+        item._state.adding = False
+        item._state.db = connection.alias
+        if signals.post_save.has_listeners(type(item)):
             signals.post_save.send(
-                sender=type(obj),
-                instance=obj,
+                sender=type(item),
+                instance=item,
                 created=True,
                 raw=False,
                 using=connection.alias,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
@@ -262,7 +262,7 @@ def report_event(
     if source == Source.RESIDENT and not reporter_name:
         reporter_name = user.full_name
     try:
-        with transaction.atomic(), inserts.together():
+        with inserts.atomic():
             event = Event(
                 title=title[:200],
                 description=description,
@@ -322,7 +322,6 @@ def report_event(
                 )
             rollups.event_reported(event)
             notify_event_later(event.pk, "reported")
-            # Last: the audit chain's lock is held from here to the commit.
             record(
                 "event.report",
                 actor=user,
@@ -569,7 +568,7 @@ def perform(
     if transition is None:
         raise InvalidInput(_("Unknown action."), code="unknown_action")
     now = now or timezone.now()
-    with transaction.atomic(), inserts.together():
+    with inserts.atomic():
         event = get_in_scope(Event.objects.select_related("category", "region"), user, pk=event_id)
         if version is not None and version != event.version:
             raise Conflict()
@@ -603,7 +602,6 @@ def perform(
             comment=values["comment"],
         )
         notify_event_later(event.pk, action)
-        # Last: the audit chain's lock is held from here to the commit.
         record(
             f"event.{action}",
             actor=user,
