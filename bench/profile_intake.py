@@ -82,8 +82,8 @@ def main() -> int:
     each = 1000 / args.requests
     if args.no_profile:
         print(
-            f"{args.requests} requests: {cpu * each:.2f} ms CPU here, {server * each:.2f} ms in the PostgreSQL"
-            f" backend, {wall * each:.2f} ms wall each"
+            f"{args.requests} requests: {cpu * each:.2f} ms CPU here, {server * each:.2f} ms in the"
+            f" PostgreSQL backend, {wall * each:.2f} ms wall each"
         )
         return 0
     out = io.StringIO()
