@@ -158,15 +158,19 @@ _DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """JICENG_TEST_DATABASE_ONLY=1 (the second database pass of CI) leaves out the tests that never touch
-    the test database (no database fixture, or marked ``own_databases``): the first pass ran them already,
-    and they would only run the same code again."""
+    the test database (no database fixture, or marked ``own_databases``) and those marked ``once``: the
+    first pass ran them already, and they would only run the same code again."""
     if os.environ.get("JICENG_TEST_DATABASE_ONLY") != "1":
         return
     keep, drop = [], []
     for item in items:
-        uses_db = not item.get_closest_marker("own_databases") and (
-            item.get_closest_marker("django_db")
-            or _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        uses_db = (
+            not item.get_closest_marker("own_databases")
+            and not item.get_closest_marker("once")
+            and (
+                item.get_closest_marker("django_db")
+                or _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            )
         )
         (keep if uses_db else drop).append(item)
     if drop:

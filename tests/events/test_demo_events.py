@@ -37,6 +37,8 @@ SMALL = 40
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=SHANGHAI)  # a Thursday afternoon
 CORE_STEPS = ("org.regions", "org.units", "accounts.users")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Checks of the generated data: the full demo test writes the same data on both databases.
+pytestmark = pytest.mark.once
 
 
 def build_county() -> DemoContext:

@@ -57,6 +57,8 @@ TODAY = NOW.date()
 CORE_STEPS = ("org.regions", "org.units", "accounts.users")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 COUNTY = "331129"
+# Checks of the generated data: the full demo test writes the same data on both databases.
+pytestmark = pytest.mark.once
 
 
 # --- without the database ---------------------------------------------------------------------------------
