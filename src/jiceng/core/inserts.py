@@ -120,25 +120,22 @@ def execute(
     name: str | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """Run a statement: at the end of the block, or now outside one. Inside a block, a later statement
-    reads a ``name``d one's RETURNING rows as ``{name}``; ``on_result`` gets the statement's one
-    RETURNING row as a dict."""
+    """Run a statement: at the end of the block, or now outside one. Inside a block only, a later
+    statement reads a ``name``d one's RETURNING rows as ``{name}``, and ``on_result`` gets the
+    statement's one RETURNING row as a dict."""
     pending = _pending.get()
     if pending is None:
-        if name is not None:
-            raise RuntimeError("a named statement needs a together() block on PostgreSQL")
+        if name is not None or on_result is not None:
+            raise RuntimeError("a named statement or its result needs a together() block on PostgreSQL")
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            if on_result is not None:
-                columns = [c[0] for c in cursor.description]
-                on_result(dict(zip(columns, cursor.fetchone(), strict=True)))
         return
     pending.append(_Statement(sql, params, name, on_result))
 
 
 def row(obj: models.Model) -> str:
     """``obj``'s columns as the JSON object ``jsonb_populate_record`` reads (every concrete field)."""
-    return json.dumps(_row(obj, _insert_sql(type(obj), True)[1]), ensure_ascii=False, default=_jsonable)
+    return _row_json(obj, _insert_sql(type(obj), True)[1])
 
 
 @cache
@@ -204,6 +201,10 @@ def _row(item: models.Model, fields: tuple[models.Field, ...]) -> dict[str, Any]
     return row
 
 
+def _row_json(item: models.Model, fields: tuple[models.Field, ...]) -> str:
+    return json.dumps(_row(item, fields), ensure_ascii=False, default=_jsonable)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Jsonb):
         return value.obj
@@ -238,7 +239,7 @@ def _flush(pending: list[models.Model | _Statement], *, alone: bool = False) -> 
                 )
             item._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
             sql, fields = _insert_sql(model, item.pk is not None)
-            values = [json.dumps(_row(item, fields), ensure_ascii=False, default=_jsonable)]
+            values = [_row_json(item, fields)]
             returning.append((n, item))
         parts.append(f"q{n} AS ({sql})")
         params += values
