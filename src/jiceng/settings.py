@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jiceng.core.middleware.CSPMiddleware",
     "jiceng.web.middleware.DomainErrorMiddleware",
     "jiceng.core.middleware.AccessLogMiddleware",
 ]

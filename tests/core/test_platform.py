@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -82,3 +83,42 @@ def test_navigation_depends_on_role(org: Org, page_as) -> None:
     admin = page_as(org.user("a", "admin")).get("/").content.decode()
     assert "/audit/" not in dispatcher and "/audit/" in admin
     assert "/accounts/users/" in admin
+
+
+def test_the_built_once_csp_header_is_django_csps_own() -> None:
+    from csp.decorators import csp_update
+    from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory, override_settings
+
+    from jiceng.core.middleware import CSPMiddleware
+
+    def answer(request: Any, view: Any = None) -> HttpResponse:
+        return (view or (lambda r: HttpResponse("ok")))(request)
+
+    def headers(middleware: type, view: Any = None, *, nonce: bool = False) -> dict[str, str]:
+        request = RequestFactory().get("/events/")
+        mw = middleware(lambda r: answer(r, view))
+        mw.process_request(request)
+        if nonce:
+            str(request.csp_nonce)  # a page that put the nonce in a script tag
+        response = mw.process_response(request, answer(request, view))
+        return {k: v for k, v in response.items() if "Security-Policy" in k}
+
+    mine = headers(CSPMiddleware)
+    assert mine == headers(LibraryCSPMiddleware)
+    assert "default-src 'self'" in mine["Content-Security-Policy"]
+    # A changed setting is seen at once (the built header is forgotten).
+    with override_settings(
+        CONTENT_SECURITY_POLICY={"DIRECTIVES": {"default-src": ["'none'"]}},
+        CONTENT_SECURITY_POLICY_REPORT_ONLY={"DIRECTIVES": {"img-src": ["'self'"]}},
+    ):
+        changed = headers(CSPMiddleware)
+        assert changed == headers(LibraryCSPMiddleware)
+        assert changed["Content-Security-Policy"] == "default-src 'none'"
+        assert "img-src 'self'" in changed["Content-Security-Policy-Report-Only"]
+    assert headers(CSPMiddleware) == mine
+    # A view's own change and a nonce go through django-csp.
+    widened = csp_update({"img-src": ["https://tiles.example.org"]})(lambda r: HttpResponse("ok"))
+    assert "https://tiles.example.org" in headers(CSPMiddleware, widened)["Content-Security-Policy"]
+    assert headers(CSPMiddleware, nonce=True) == headers(LibraryCSPMiddleware, nonce=True)

@@ -6,8 +6,14 @@ import time
 import uuid
 from collections.abc import Callable
 
+from csp import middleware as csp_middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import translation
 
 from jiceng.core.logging import RequestContext, request_context_var, request_id_var
@@ -88,4 +94,47 @@ class AccessLogMiddleware:
                 "user": user.get_username() if user is not None and user.is_authenticated else None,
             },
         )
+        return response
+
+
+# What a view may set to change the policy of its own response (django-csp's decorators).
+_CSP_OVERRIDES = tuple(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace") for ro in ("", "_ro"))
+_csp_policies: dict[bool, str] = {}
+
+
+@receiver(setting_changed)
+def _forget_csp_policies(setting: str, **kwargs: object) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _csp_policies.clear()
+
+
+class CSPMiddleware(csp_middleware.CSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once instead of twice for every response
+    (~0.1 ms, a tenth of a small JSON answer). A response whose view changed the policy, or a page that
+    used a nonce, goes through django-csp unchanged."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if isinstance(getattr(request, "_csp_nonce", None), str) or any(
+            getattr(response, name, None) is not None for name in _CSP_OVERRIDES
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response
+        for header, setting, report_only in (
+            (HEADER, "CONTENT_SECURITY_POLICY", False),
+            (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", True),
+        ):
+            policy = _csp_policies.get(report_only)
+            if policy is None:
+                policy = _csp_policies[report_only] = build_policy(report_only=report_only)
+            exempt = getattr(response, "_csp_exempt_ro" if report_only else "_csp_exempt", False)
+            prefixes = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
+            if (
+                policy
+                and header not in response
+                and not exempt
+                and not request.path_info.startswith(prefixes)
+            ):
+                response[header] = policy
+        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
