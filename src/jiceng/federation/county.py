@@ -161,7 +161,7 @@ def _service_user(hub: System) -> User:
 
 
 def _take_on(link: EscalationLink, user: User) -> Event:
-    event = Event.objects.get(pk=link.event_id)
+    event = link.event  # read with the link, just now
     if event.state == EventState.DISPATCHED:
         event = event_actions.perform(user, event.pk, "sign")
     return event

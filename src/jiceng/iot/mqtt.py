@@ -18,8 +18,9 @@ from collections import Counter
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from jiceng.core.connections import refresh_connections
 from jiceng.core.errors import DomainError
 from jiceng.iot import conf, ingest
 
@@ -102,7 +103,7 @@ class Subscriber:
     def handle(self, topic: str, payload: bytes) -> ingest.Outcome | None:
         """One message; never raises."""
         if not connection.in_atomic_block:  # a long-running process: drop a broken or stale connection
-            close_old_connections()
+            refresh_connections()
         parts = topic[len(self.prefix) + 1 :].split("/") if topic.startswith(self.prefix + "/") else []
         try:
             if len(parts) != 2 or not parts[0]:

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.servers.basehttp import run
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 
+from jiceng.core.connections import refresh_connections
 from jiceng.federation import delivery, messaging
 from jiceng.federation.sync import queue_registry_changes
 
@@ -22,7 +22,7 @@ def work(interval: float, sync_every: float, stop: threading.Event) -> None:
     """Deliver the outbox and (on a county) queue base-data changes, forever."""
     last_sync = 0.0
     while not stop.is_set():
-        close_old_connections()
+        refresh_connections()
         try:
             if settings.PLATFORM_ROLE == "county" and time.monotonic() - last_sync >= sync_every:
                 queue_registry_changes()
