@@ -119,3 +119,41 @@ def test_oversize_body(org: Org, api_as, settings) -> None:
 def test_unknown_api_path_is_json_404(org: Org, api_as) -> None:
     response = api_as(org.user("a", "admin")).get("/api/v1/no-such-thing")
     assert response.status_code == 404
+
+
+def test_errors_and_answers_are_utf8_json(org: Org, api_as) -> None:
+    client = api_as(org.user("a", "admin"))
+    response = client.post("/api/v1/units", unit_payload(org, code=""), content_type="application/json")
+    assert response.status_code == 422 and response["Content-Type"].startswith("application/json")
+    body = response.content.decode("utf-8")
+    assert has_chinese(body) and "\\u" not in body
+    assert json.loads(body)["code"] == response.json()["code"]
+
+
+def test_the_renderer_writes_what_ninjas_encoder_wrote() -> None:
+    from datetime import UTC, date, datetime, timedelta, timezone
+    from decimal import Decimal
+    from uuid import UUID
+
+    from django.utils.translation import gettext_lazy
+    from ninja.responses import NinjaJSONEncoder
+
+    from jiceng.core.api import ORJSONRenderer
+
+    moment = datetime(2026, 11, 27, 13, 5, 9, 123456, tzinfo=UTC)
+    data = {
+        "at": moment,
+        "local": moment.astimezone(timezone(timedelta(hours=8))),
+        "day": date(2026, 11, 27),
+        "amount": Decimal("12.50"),
+        "id": UUID("12345678-1234-5678-1234-567812345678"),
+        "label": gettext_lazy("state"),
+        "by_level": {1: "省", 2: ["市", None, 3.5, True]},
+    }
+    mine = json.loads(ORJSONRenderer().render(None, data, response_status=200))  # type: ignore[arg-type]
+    before = json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+    # Datetimes keep their microseconds now; the same instant either way.
+    for key in ("at", "local"):
+        assert datetime.fromisoformat(mine.pop(key)) == moment
+        assert abs(datetime.fromisoformat(before.pop(key)) - moment) < timedelta(milliseconds=1)
+    assert mine == before
