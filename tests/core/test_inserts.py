@@ -215,3 +215,20 @@ def test_an_action_writes_its_flow_journal_notification_and_audit_in_one_stateme
     assert not [s for s in statements if s.startswith("INSERT")]
     assert EventFlow.objects.filter(event=event, action="accept").count() == 1
     assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_audit_entry_alone_is_one_statement_and_in_a_transaction_no_savepoint(org: Org) -> None:
+    from jiceng.audit.actions import record
+
+    viewer = org.user("a", "admin")
+    record("test.warm_up", actor=viewer)
+    with wire() as sent:
+        entry = record("personal_data.view", actor=viewer, changes={"fields": ["id_number"]})
+    assert sent == ["WITH"]  # no BEGIN, no COMMIT
+    assert AuditEntry.objects.get(pk=entry.pk).entry_hash == entry.entry_hash
+    with wire() as sent, transaction.atomic():
+        record("personal_data.view", actor=viewer)
+        record("personal_data.view", actor=viewer)
+    assert sent == ["BEGIN", "WITH", "WITH", "COMMIT"]
+    assert verify_chain().ok

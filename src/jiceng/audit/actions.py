@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import F
 from django.utils import timezone
 
@@ -97,8 +97,9 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk or ""
     user = actor if actor is not None and actor.is_authenticated else None
-    # Inside the caller's transaction no savepoint is needed: a failure here fails the whole write.
-    with transaction.atomic(savepoint=False):
+    # Inside the caller's transaction no savepoint is needed: a failure here fails the whole write. Alone
+    # (a full view of personal data in a GET) the entry is one statement, without BEGIN and COMMIT.
+    with inserts.atomic(savepoint=False):
         entry = AuditEntry(
             at=timezone.now(),
             user_id=user.pk if user else None,

@@ -69,9 +69,9 @@ def together(*, alone: bool = False) -> Iterator[None]:
 
 
 @contextmanager
-def atomic() -> Iterator[None]:
-    """``transaction.atomic()`` whose new rows are gathered; see the module's docstring."""
-    with transaction.atomic(), together(alone=len(connection.atomic_blocks) == 1):
+def atomic(*, savepoint: bool = True) -> Iterator[None]:
+    """``transaction.atomic(savepoint=...)`` whose new rows are gathered; see the module's docstring."""
+    with transaction.atomic(savepoint=savepoint), together(alone=len(connection.atomic_blocks) == 1):
         yield
 
 
