@@ -7,7 +7,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
-from django.db.models import F
 from django.utils import timezone
 
 from jiceng.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry, AuditResult
@@ -44,6 +43,14 @@ _MOVE_HEAD_SQL = (
 )
 
 
+_READ_HEAD_SQL = f'SELECT last_id, last_hash FROM "{_HEAD}" WHERE id = 1'  # noqa: S608
+_SET_HEAD_SQL = (
+    f'INSERT INTO "{_HEAD}" AS h (id, last_id, prev_hash, last_hash, count) '  # noqa: S608
+    "VALUES (1, %s, %s, %s, 1) ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
+    "prev_hash = excluded.prev_hash, last_hash = excluded.last_hash, count = h.count + 1"
+)
+
+
 @cache
 def _insert_entry_sql() -> str:
     table = AuditEntry._meta.db_table
@@ -61,13 +68,14 @@ def _append(entry: AuditEntry) -> None:
     """Give the entry the next id, link it to the tip and insert it. On PostgreSQL the database does it in
     the caller's gathered statement (core/inserts.py), computing the hash; elsewhere the head is locked."""
     if connection.vendor != "postgresql":
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry.id, entry.prev_hash = head.last_id + 1, head.last_hash
-        entry.entry_hash = entry.compute_hash()
-        entry.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(
-            last_id=entry.id, prev_hash=entry.prev_hash, last_hash=entry.entry_hash, count=F("count") + 1
-        )
+        # SQLite: the transaction (IMMEDIATE) already holds the database's write lock.
+        with connection.cursor() as cursor:
+            cursor.execute(_READ_HEAD_SQL)
+            last_id, last_hash = cursor.fetchone() or (0, GENESIS_HASH)
+            entry.id, entry.prev_hash = last_id + 1, last_hash
+            entry.entry_hash = entry.compute_hash()
+            entry.save(force_insert=True)
+            cursor.execute(_SET_HEAD_SQL, [entry.id, entry.prev_hash, entry.entry_hash])
         return
 
     def inserted(row: dict[str, Any]) -> None:
