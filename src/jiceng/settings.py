@@ -151,7 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Under ASGI (`jiceng serve`) a kept connection would leak with each request's context, so none is
+    # kept by default; a WSGI server on SQLite (the federation cluster's nodes) may keep them: opening one
+    # parses the whole schema, ~5 ms of CPU.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("JICENG_DB_CONN_MAX_AGE", 0)
     # A file, not shared-cache memory, so concurrency tests see real SQLite locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     if DATABASES["default"]["NAME"] != ":memory:":

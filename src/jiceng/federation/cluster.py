@@ -79,6 +79,8 @@ class Cluster:
             JICENG_SECRET_KEY=f"{self.secret}-{node.code}",
             JICENG_DATA_KEY=f"{self.secret}-data-{node.code}",
             JICENG_LOG_LEVEL="WARNING",
+            # gunicorn (WSGI) keeps each thread's SQLite connection between requests.
+            JICENG_DB_CONN_MAX_AGE="60",
         )
         return env
 
