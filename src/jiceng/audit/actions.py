@@ -66,7 +66,8 @@ def _insert_entry_sql() -> str:
 
 def _append(entry: AuditEntry) -> None:
     """Give the entry the next id, link it to the tip and insert it. On PostgreSQL the database does it in
-    the caller's gathered statement (core/inserts.py), computing the hash; elsewhere the head is locked."""
+    the caller's gathered statement (core/inserts.py), computing the hash; on SQLite the caller's transaction
+    holds the database's write lock."""
     if connection.vendor != "postgresql":
         # SQLite: the transaction (IMMEDIATE) already holds the database's write lock.
         with connection.cursor() as cursor:

@@ -120,8 +120,8 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 class ORJSONRenderer(BaseRenderer):
-    """orjson instead of json with Ninja's encoder: ~10x faster on a page of 25 events (~1 ms less a
-    page), and Chinese text as UTF-8 instead of \\u escapes (~20 % fewer bytes). Datetimes are RFC 3339
+    """orjson instead of json with Ninja's encoder: ~10x faster on a page of 25 events (0.37 -> 0.03 ms),
+    and Chinese text as UTF-8 instead of \\u escapes (~20 % fewer bytes). Datetimes are RFC 3339
     with microseconds and Z for UTC; what orjson does not know (Decimal, lazy text, models) goes through
     Ninja's encoder as before."""
 
