@@ -188,6 +188,17 @@ def test_the_closed_loop_from_phone_to_desk_and_back(
     expect(phone.locator(".tabs")).to_be_visible()
     no_sideways_scroll(phone)
     phone_watch.screenshot("phone-workbench")
+    # A list of events reads on the phone: the title gets the room (the number goes under it) and the
+    # table needs no sideways scroll.
+    phone.goto(f"{base}/events/search/?q=桥下")
+    row = phone.locator("table.events tbody tr").first
+    expect(row).to_contain_text(event.ref)
+    title_width = row.locator("td").nth(1).bounding_box()["width"]
+    table_width = phone.locator("table.events").bounding_box()["width"]
+    assert title_width >= 0.4 * table_width, (title_width, table_width)
+    assert phone.evaluate(
+        "() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth; }"
+    )
     phone_watch.assert_clean()
 
     # The dispatcher finds the closed event in the search.
