@@ -118,13 +118,15 @@ def open_page(chromium: Any) -> Iterator[Any]:
     def make(device: str = "desktop", **options: Any) -> tuple[Any, PageWatch]:
         phone = device == "phone"
         context = chromium.new_context(
-            viewport=VIEWPORTS[device],
-            is_mobile=phone,
-            has_touch=phone,
-            device_scale_factor=2 if phone else 1,
-            locale="zh-CN",
-            timezone_id="Asia/Shanghai",
-            **options,
+            **{
+                "viewport": VIEWPORTS[device],
+                "is_mobile": phone,
+                "has_touch": phone,
+                "device_scale_factor": 2 if phone else 1,
+                "locale": "zh-CN",
+                "timezone_id": "Asia/Shanghai",
+                **options,
+            }
         )
         context.set_default_timeout(10_000)
         context.add_init_script(_CSP_WATCH)

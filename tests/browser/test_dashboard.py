@@ -44,11 +44,25 @@ def test_dashboard_and_big_screen(open_page: Any, live_server: Any, org: Org, ca
     assert "/analytics/regions/" in page.url
     watch.assert_clean()
 
-    screen, screen_watch = open_page("desktop")
+    # A wall display set to another zone still shows the platform's time.
+    screen, screen_watch = open_page("desktop", timezone_id="America/New_York")
     login(screen, base, org.user("county", "leader"))
     screen.goto(f"{base}/analytics/screen/", timeout=SLOW)
     screen.wait_for_selector("#chart-hotspot canvas", timeout=SLOW)
     screen.wait_for_function("() => document.querySelectorAll('#rank-children li').length === 2")
+    before = timezone.localtime()
+    clock = screen.locator("#clock").inner_text()
+    after = timezone.localtime()
+    assert before.strftime("%H:%M") in clock or after.strftime("%H:%M") in clock, clock
+    # Every list says so when it is empty; none shows a cut row.
+    for box in ("#warnings", "#recurring", "#rank-children"):
+        assert screen.locator(f"{box} li").count() >= 1
+        assert screen.evaluate(
+            f"() => {{ const el = document.querySelector('{box}'); "
+            "return el.scrollHeight <= el.clientHeight + 1; }"
+        )
+    if not queries.dashboard(org.user("county", "leader"))["warnings"]:
+        assert screen.locator("#warnings li.none").inner_text() == "暂无"
     # The refresh from the JSON API (the page asks every minute; here it is asked at once).
     with screen.expect_response(lambda r: "/api/v1/analytics/" in r.url and r.status == 200, timeout=SLOW):
         screen.evaluate("() => fetch(document.getElementById('screen').dataset.api)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -45,6 +46,9 @@ def _labels() -> dict[str, str]:
         "none": _("No data"),
         "on_time_rate": _("On-time closure rate"),
         "updated": _("Updated"),
+        "nothing": _("Nothing at present"),
+        # The screen's clock and stamps: the platform's time, whatever the wall display's own zone.
+        "time_zone": settings.TIME_ZONE,
     }
 
 

@@ -72,8 +72,10 @@
     var t = theme(dark);
     return merge(base(dark), {
       tooltip: { trigger: "item", renderMode: "richText", confine: true },
-      series: [{ name: labels.reported, type: "pie", radius: ["35%", "68%"],
-        label: { color: t.text, formatter: "{b}\n{d}%" },
+      series: [{ name: labels.reported, type: "pie", radius: ["30%", "55%"],
+        // Labels wrap rather than being cut at the chart's edge.
+        label: { color: t.text, formatter: "{b}\n{d}%", overflow: "break", minMargin: 4 },
+        labelLine: { length: 8, length2: 8 },
         data: rows.filter(function (r) { return r.reported > 0; })
           .map(function (r) { return { name: r.name, value: r.reported }; }) }]
     });

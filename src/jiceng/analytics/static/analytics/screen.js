@@ -29,11 +29,33 @@
       var el = document.getElementById(id);
       if (!el) { return; }
       el.textContent = "";
+      if (!rows.length) {
+        var none = document.createElement("li");
+        none.className = "none";
+        none.textContent = labels.nothing;
+        el.appendChild(none);
+        return;
+      }
       rows.forEach(function (row, i) {
         var li = document.createElement("li");
         render(li, row, i);
         el.appendChild(li);
       });
+      // Whole rows only: drop those the box cannot show.
+      while (el.children.length > 1 && el.scrollHeight > el.clientHeight + 1) {
+        el.removeChild(el.lastChild);
+      }
+    }
+
+    var zone = { timeZone: labels.time_zone || undefined, hour12: false };
+    function timeText(withDate) {
+      var now = new Date();
+      try {
+        return withDate ? now.toLocaleString(document.documentElement.lang || undefined, zone)
+          : now.toLocaleTimeString(document.documentElement.lang || undefined, zone);
+      } catch (e) {
+        return withDate ? now.toLocaleString() : now.toLocaleTimeString();
+      }
     }
 
     function cell(parent, text, cls) {
@@ -67,7 +89,7 @@
         cell(li, String(w.count), "n");
       });
       var stamp = document.getElementById("updated");
-      if (stamp) { stamp.textContent = labels.updated + " " + new Date().toLocaleTimeString(); }
+      if (stamp) { stamp.textContent = labels.updated + " " + timeText(false); }
     }
 
     function refresh() {
@@ -79,7 +101,7 @@
 
     function tick() {
       var clock = document.getElementById("clock");
-      if (clock) { clock.textContent = new Date().toLocaleString(); }
+      if (clock) { clock.textContent = timeText(true); }
     }
 
     var first = C.readJson("dashboard-data");
