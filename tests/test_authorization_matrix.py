@@ -482,6 +482,9 @@ GLOBAL_PAGE_ROUTES = {
     "applications:catalog_edit",
     # The reference department system's shared queue, not regional (tests/federation/test_api.py).
     "federation:task_act",
+    # Keyed by a signed rating link, open without login; it names one application and nothing else
+    # (tests/applications/test_ratings.py, test_pages.py).
+    "applications:rate",
 }
 PAGE_ROUTES = {
     "org:region_detail": ("get", "code"),

@@ -295,6 +295,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # SMS: a dotted path to a class with send(phone, text) -> (ok, reply); the default only logs.
 SMS_SENDER = os.environ.get("JICENG_SMS_SENDER", "jiceng.notifications.sms.LoggingSmsSender")
+# The address residents reach the platform at (e.g. https://jiceng.example.gov.cn), for links sent by SMS
+# (the 好差评 rating link). Unset: no such SMS.
+PUBLIC_URL = os.environ.get("JICENG_PUBLIC_URL", "").strip().rstrip("/")
 
 # Background work (Celery): embedded by default, a broker from JICENG_CELERY_BROKER_URL.
 from jiceng.celery_settings import *  # noqa: E402, F403

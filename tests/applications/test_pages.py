@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -177,3 +178,44 @@ def test_catalog_edit_page_for_county_administrators(page_as: Any, svc: Services
         url, {**data, "version": item.version, "promised_days": 3}
     )
     assert township.status_code == 403
+
+
+def test_the_applicant_rates_at_the_window_by_the_qr_code(page_as: Any, svc: Services) -> None:
+    from tests.applications.test_ratings import concluded
+
+    app = concluded(svc)
+    window = page_as(svc.user("a", "window"))
+    page = window.get(f"/services/{app.pk}/").content.decode()
+    # The window shows the link as a QR code for the applicant's phone, and no rating form of its own.
+    assert 'class="qr"' in page and "/services/rate/" in page and 'name="rate-rating"' not in page
+    link = re.search(r'href="(http://testserver/services/rate/[^"]+)"', page).group(1)  # type: ignore[union-attr]
+    leader = page_as(svc.org.user("county", "leader")).get(f"/services/{app.pk}/").content.decode()
+    assert 'class="qr"' not in leader
+
+    anonymous = page_as(None)
+    form = anonymous.get(link)
+    assert form.status_code == 200
+    text = form.content.decode()
+    assert "老年人优待证办理" in text and app.ref in text and "张三" not in text
+    empty = anonymous.post(link, {})
+    assert empty.status_code == 200 and "此项为必填项" in empty.content.decode()
+    done = anonymous.post(
+        link, {"rating": "very_dissatisfied", "tags": ["等待时间长"], "comment": "排队太久"}
+    )
+    assert done.status_code == 302
+    again = anonymous.get(link).content.decode()
+    assert "该办件已评价" in again and 'name="rating"' not in again
+    assert anonymous.post(link, {"rating": "very_satisfied"}).status_code == 200
+    app.refresh_from_db()
+    assert app.rating.level == "very_dissatisfied" and app.rating.channel == "link"
+    assert app.rectification.unit.name == "A镇便民服务中心"  # a bad rating is rectified as any other
+    # Once rated, the window's page shows the rating instead of the code.
+    after = window.get(f"/services/{app.pk}/").content.decode()
+    assert 'class="qr"' not in after and "非常不满意" in after
+
+
+def test_a_broken_or_unknown_rating_link(page_as: Any, svc: Services) -> None:
+    anonymous = page_as(None)
+    response = anonymous.get("/services/rate/not-a-link/")
+    assert response.status_code == 404 and "评价链接无效" in response.content.decode()
+    assert anonymous.post("/services/rate/not-a-link/", {"rating": "satisfied"}).status_code == 404

@@ -4,15 +4,17 @@ the workflow (perform, with fees, ratings and rectification), and the audited vi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +24,7 @@ from jiceng.applications import deadlines, payments
 from jiceng.applications.models import (
     BAD_RATINGS,
     CLOSED_STATES,
+    CONCLUDED_STATES,
     RATING_SCORE,
     Application,
     ApplicationFlow,
@@ -33,6 +36,7 @@ from jiceng.applications.models import (
     Outcome,
     Payment,
     Rating,
+    RatingChannel,
     RatingLevel,
     Rectification,
     RectificationState,
@@ -109,12 +113,13 @@ def _flow(
     step_name: str = "",
     data: dict[str, Any] | None = None,
     at: datetime,
+    actor_name: str = "",
 ) -> ApplicationFlow:
     return ApplicationFlow.objects.create(
         application=application,
         at=at,
         actor=actor,
-        actor_name=(actor.full_name or actor.username) if actor else "",
+        actor_name=(actor.full_name or actor.username) if actor else actor_name,
         unit=actor.unit if actor else None,
         action=action,
         from_state=from_state,
@@ -408,7 +413,7 @@ Effects = dict[str, Any]
 @dataclass
 class Context:
     application: Application
-    user: User
+    user: User | None  # None: the applicant through a rating link
     now: datetime
     fields: dict[str, Any]
     steps: list[ReviewStep]
@@ -449,7 +454,7 @@ def _accept(ctx: Context) -> Effects:
         )
     if not ctx.steps:
         raise InvalidInput(_("The item has no review steps; ask the administrator."), code="no_review_steps")
-    window = window_of(ctx.user) or app.window
+    window = (window_of(ctx.user) if ctx.user else None) or app.window
     app.window = window
     due = deadlines.promised_due(app.item.promised_days, ctx.now)
     effects: Effects = {
@@ -554,6 +559,7 @@ def _deny(ctx: Context) -> Effects:
 
 def _pay(ctx: Context) -> Effects:
     app = ctx.application
+    assert ctx.user is not None  # only a rating acts without an account
     if Payment.objects.filter(application=app).exists():
         raise ActionNotAvailable(_("The fee is already paid."), code="already_paid")
     gateway = payments.gateway()
@@ -629,6 +635,7 @@ def _create_rating(ctx: Context, level: str, tags: list[str]) -> Rating:
         comment=str(ctx.fields.get("comment") or "")[:500],
         rated_at=ctx.now,
         rated_by=ctx.user,
+        channel=RatingChannel.LINK if ctx.user is None else RatingChannel.ONLINE,
         item=app.item,
         window=app.window,
         department=responsible_unit(app),
@@ -724,54 +731,171 @@ def perform(
                     _("This action is not available in the application's current state.")
                 )
             raise PermissionDenied()
-        values = {"comment": comment.strip(), **fields}
-        _require(transition, values)
-        ctx = Context(application, user, now, values, list(application.item.steps.all()))
-        step_name = (
-            ctx.steps[application.step_index].name
-            if application.state == ApplicationState.REVIEWING and application.step_index < len(ctx.steps)
-            else ""
-        )
-        effects = EFFECTS[action](ctx)
-        data = effects.pop("_data", {})
-        new_state = effects.pop("state", None) or (
-            transition.target if transition.target not in (None, NEXT) else application.state
-        )
-        changes: dict[str, Any] = {"state": new_state, **effects}
-        if new_state in CLOSED_STATES and new_state != application.state:
-            changes.update(due_at=None, warning=Warning.NONE)
-        updated = Application.objects.filter(
-            pk=application.pk, version=application.version, state=application.state
-        ).update(version=F("version") + 1, updated_at=now, **changes)
-        if updated != 1:
-            raise Conflict()
-        _flow(
-            application,
-            user,
-            action,
-            application.state,
-            new_state,
-            comment=values["comment"],
-            step_name=step_name,
-            data=data,
-            at=now,
-        )
-        record(
-            f"application.{action}",
-            actor=user,
-            obj=application,
-            changes={
-                "state": {"before": application.state, "after": new_state},
-                **({"data": data} if data else {}),
-            },
-        )
-        if "current_unit" in changes and changes["current_unit"] is not None:
-            _notify_unit(application, changes["current_unit"], changes.get("current_role", ""))
+        return _apply(application, transition, user, now, {"comment": comment.strip(), **fields})
+
+
+def _apply(
+    application: Application,
+    transition: Transition,
+    user: User | None,
+    now: datetime,
+    values: dict[str, Any],
+) -> Application:
+    """The checked action's effects, its timeline record and audit entry (inside the caller's transaction).
+    ``user`` None: the applicant through a rating link."""
+    action = transition.action
+    _require(transition, values)
+    ctx = Context(application, user, now, values, list(application.item.steps.all()))
+    step_name = (
+        ctx.steps[application.step_index].name
+        if application.state == ApplicationState.REVIEWING and application.step_index < len(ctx.steps)
+        else ""
+    )
+    effects = EFFECTS[action](ctx)
+    data = effects.pop("_data", {})
+    new_state = effects.pop("state", None) or (
+        transition.target if transition.target not in (None, NEXT) else application.state
+    )
+    changes: dict[str, Any] = {"state": new_state, **effects}
+    if new_state in CLOSED_STATES and new_state != application.state:
+        changes.update(due_at=None, warning=Warning.NONE)
+    updated = Application.objects.filter(
+        pk=application.pk, version=application.version, state=application.state
+    ).update(version=F("version") + 1, updated_at=now, **changes)
+    if updated != 1:
+        raise Conflict()
+    with translation.override(settings.LANGUAGE_CODE):
+        by_link = str(APPLICANT_BY_LINK) if user is None else ""
+    _flow(
+        application,
+        user,
+        action,
+        application.state,
+        new_state,
+        comment=values["comment"],
+        step_name=step_name,
+        data=data,
+        at=now,
+        actor_name=by_link,
+    )
+    record(
+        f"application.{action}",
+        actor=user,
+        username=by_link,
+        obj=application,
+        changes={
+            "state": {"before": application.state, "after": new_state},
+            **({"data": data} if data else {}),
+        },
+    )
+    if "current_unit" in changes and changes["current_unit"] is not None:
+        _notify_unit(application, changes["current_unit"], changes.get("current_role", ""))
+    if new_state in CONCLUDED_STATES and application.state not in CONCLUDED_STATES:
+        _invite_rating(application)
     for name, value in changes.items():
         setattr(application, name, value)
     application.version += 1
     application.updated_at = now
     return application
+
+
+# --- 好差评 through a link: the applicant without an account (SMS, or the QR code at the window) -----------
+
+APPLICANT_BY_LINK = gettext_lazy("Applicant (rating link)")
+RATING_SALT = "jiceng.applications.rating"
+RATING_LINK_DAYS = 30
+
+
+class RatingLinkInvalid(DomainError):
+    status = 404
+    code = "rating_link_invalid"
+    default_message = gettext_lazy("This rating link is not valid. Check that it was copied whole.")
+
+
+class RatingLinkExpired(DomainError):
+    status = 410
+    code = "rating_link_expired"
+    default_message = gettext_lazy("This rating link has expired.")
+
+
+class AlreadyRated(Conflict):
+    status = 409
+    code = "already_rated"
+    default_message = gettext_lazy("This application has been rated already. Thank you.")
+
+
+def rating_token(application: Application) -> str:
+    """The signed key of ``application``'s rating link (it names no one; valid RATING_LINK_DAYS)."""
+    return signing.dumps(application.pk, salt=RATING_SALT)
+
+
+def rating_path(application: Application) -> str:
+    return reverse("applications:rate", args=[rating_token(application)])
+
+
+def application_for_rating(token: str) -> Application:
+    """The application a rating link is for; RatingLinkInvalid / RatingLinkExpired otherwise."""
+    try:
+        application_id = signing.loads(token, salt=RATING_SALT, max_age=timedelta(days=RATING_LINK_DAYS))
+    except signing.SignatureExpired as exc:
+        raise RatingLinkExpired() from exc
+    except signing.BadSignature as exc:
+        raise RatingLinkInvalid() from exc
+    application = (
+        Application.objects.select_related("item", "window__unit", "current_unit", "rating")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise RatingLinkInvalid()
+    return application
+
+
+def rate_by_link(
+    token: str,
+    *,
+    rating: str,
+    tags: Iterable[str] = (),
+    comment: str = "",
+    now: datetime | None = None,
+) -> Application:
+    """The applicant's 好差评 through the rating link: the signed link is the authority, no account needed.
+    Once only: a second rating answers AlreadyRated."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        application = application_for_rating(token)
+        if hasattr(application, "rating"):
+            raise AlreadyRated()
+        if application.state not in CONCLUDED_STATES:
+            raise ActionNotAvailable(_("This action is not available in the application's current state."))
+        values = {"comment": comment.strip(), "rating": rating, "tags": list(tags)}
+        try:
+            return _apply(application, TRANSITIONS["rate"], None, now, values)
+        except Conflict as exc:  # rated or changed at the same moment
+            if Rating.objects.filter(application=application).exists():
+                raise AlreadyRated() from exc
+            raise
+
+
+def _invite_rating(application: Application) -> None:
+    """SMS the applicant the rating link once it concludes (needs JICENG_PUBLIC_URL for the address)."""
+    from jiceng.notifications.actions import send_sms
+
+    phone = application.applicant_phone
+    if not phone or not settings.PUBLIC_URL:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(RATING_INVITATION) % {
+            "item": application.item.name,
+            "ref": application.ref,
+            "url": settings.PUBLIC_URL + rating_path(application),
+        }
+    transaction.on_commit(lambda: send_sms(phone, text))
+
+
+RATING_INVITATION = gettext_lazy(
+    "Your application %(ref)s (%(item)s) is concluded. Please rate our service: %(url)s"
+)
 
 
 NOTIFICATION_TITLES = {

@@ -218,6 +218,21 @@ class Run:
         self.done[action] += 1
         return result
 
+    def rate(self, app: Application, clock: Clock, **fields: Any) -> Application | None:
+        """The applicant rates: with their account if they have one, else through the rating link."""
+        at = clock.step()
+        if at >= self.horizon:
+            return None
+        try:
+            if app.applicant_user is not None:
+                result = actions.perform(app.applicant_user, app.pk, "rate", now=at, **fields)
+            else:
+                result = actions.rate_by_link(actions.rating_token(app), now=at, **fields)
+        except DomainError:
+            return None
+        self.done["rate"] += 1
+        return result
+
     def reviewer(self, app: Application) -> User:
         return self.staff.reviewers.get(app.current_unit_id or 0, self.ctx.actor)
 
@@ -325,8 +340,7 @@ def _one(run: Run, item: ServiceItem, person: Person, start: datetime, goal: str
     if rng.random() < 0.75:
         level = rng.choices([lv for lv, _w in RATING_WEIGHTS], [w for _lv, w in RATING_WEIGHTS])[0]
         tags = rng.sample(BAD_TAGS if level in BAD_RATINGS else GOOD_TAGS, rng.randint(0, 2))
-        rater = agent if app.agent_id and agent is not None else holder
-        rated = run.act(rater, app, "rate", clock, rating=level, tags=tags, comment="")
+        rated = run.rate(app, clock, rating=level, tags=tags, comment="")
         if rated is not None and level in BAD_RATINGS and rng.random() < 0.7:
             unit = app.rectification.unit if hasattr(app, "rectification") else None
             replier = run.staff.reviewers.get(unit.pk if unit else 0, run.ctx.actor)

@@ -84,15 +84,7 @@ class ActionForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
             )
         if action == "rate":
-            self.fields["rating"] = forms.ChoiceField(
-                label=_("Rating"), choices=RatingLevel.choices, widget=forms.RadioSelect
-            )
-            self.fields["tags"] = forms.MultipleChoiceField(
-                label=_("Tags"),
-                required=False,
-                choices=[(t, t) for t in RATING_TAGS],
-                widget=forms.CheckboxSelectMultiple,
-            )
+            self.fields.update(_rating_fields())
         if action == "deliver" and application.delivery == Delivery.MAIL:
             self.fields["tracking_no"] = forms.CharField(
                 label=_("Tracking number"), max_length=40, required=False
@@ -119,6 +111,29 @@ class ActionForm(forms.Form):
         if "other" in data:
             data["other"] = [line for line in (data["other"] or "").splitlines() if line.strip()]
         return data
+
+
+def _rating_fields() -> dict[str, forms.Field]:
+    return {
+        "rating": forms.ChoiceField(label=_("Rating"), choices=RatingLevel.choices, widget=forms.RadioSelect),
+        "tags": forms.MultipleChoiceField(
+            label=_("Tags"),
+            required=False,
+            choices=[(t, t) for t in RATING_TAGS],
+            widget=forms.CheckboxSelectMultiple,
+        ),
+    }
+
+
+class RatingForm(forms.Form):
+    """The applicant's 好差评 through the rating link."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(_rating_fields())
+        self.fields["comment"] = forms.CharField(
+            label=_("Comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        )
 
 
 class ProgressForm(forms.Form):

@@ -96,6 +96,13 @@ RATING_SCORE = {
 }
 
 
+class RatingChannel(models.TextChoices):
+    """How the applicant rated. Staff never rate for them (好差评 is the applicant's own word)."""
+
+    ONLINE = "online", _("Online, signed in")
+    LINK = "link", _("Rating link (SMS or QR code)")
+
+
 class RectificationState(models.TextChoices):
     OPEN = "open", _("To rectify")
     REPLIED = "replied", _("Replied, to follow up")
@@ -417,7 +424,13 @@ class Rating(models.Model):
     tags = models.JSONField(_("tags"), default=list, blank=True)
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("rated at"), db_index=True)
-    rated_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # The applicant's account; none through a rating link.
+    rated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(
+        _("rated through"), max_length=10, choices=RatingChannel.choices, default=RatingChannel.ONLINE
+    )
     # Copied from the application for the statistics.
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
     window = models.ForeignKey(

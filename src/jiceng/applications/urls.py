@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog/<str:code>/edit/", views.catalog_edit, name="catalog_edit"),
     path("ratings/", views.stats, name="stats"),
     path("progress/", views.progress, name="progress"),
+    path("rate/<str:token>/", views.rate, name="rate"),
     path("<int:application_id>/", views.detail, name="detail"),
     path("<int:application_id>/receipt/", views.receipt, name="receipt"),
     path("<int:application_id>/act/<slug:action>/", views.act, name="act"),

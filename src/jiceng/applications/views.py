@@ -21,9 +21,17 @@ from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
 from jiceng.applications import actions, queries, ratelimit
 from jiceng.applications import catalog as catalog_actions
-from jiceng.applications.forms import ActionForm, IntakeForm, ItemForm, ProgressForm
-from jiceng.applications.models import Application, ApplicationState, RatingLevel
-from jiceng.applications.workflow import TRANSITIONS, available_actions, may_see_applicant, window_of
+from jiceng.applications.forms import ActionForm, IntakeForm, ItemForm, ProgressForm, RatingForm
+from jiceng.applications.models import CONCLUDED_STATES, Application, ApplicationState, RatingLevel
+from jiceng.applications.workflow import (
+    ACCEPTING_WINDOW,
+    TRANSITIONS,
+    available_actions,
+    is_window_for,
+    may_see_applicant,
+    relation_holds,
+    window_of,
+)
 from jiceng.core.errors import DomainError, InvalidInput, NotFound
 from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
 from jiceng.registry import queries as registry_queries
@@ -189,9 +197,21 @@ def _render_detail(
             "rectification": getattr(application, "rectification", None),
             "payment": getattr(application, "payment", None),
             "form_rows": _form_rows(application),
+            "rating_url": _rating_qr(request, user, application),
         },
         status=422 if bound is not None else 200,
     )
+
+
+def _rating_qr(request: HttpRequest, user: User, application: Application) -> str:
+    """At the window: the rating link as a QR code for the applicant's phone, while it is not rated."""
+    if (
+        application.state not in CONCLUDED_STATES
+        or hasattr(application, "rating")
+        or not (is_window_for(user, application) or relation_holds(user, application, ACCEPTING_WINDOW))
+    ):
+        return ""
+    return request.build_absolute_uri(actions.rating_path(application))
 
 
 def _form_rows(application: Application) -> list[tuple[str, Any]]:
@@ -236,6 +256,42 @@ def act(request: HttpRequest, application_id: int, action: str) -> HttpResponse:
 def reveal_applicant(request: HttpRequest, application_id: int) -> HttpResponse:
     application = actions.reveal_applicant(request.user, application_id)
     return render(request, "applications/_applicant.html", {"app": application, "revealed": True})
+
+
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    """No login: the applicant's 好差评 through the link of the SMS or the window's QR code."""
+    try:
+        application = actions.application_for_rating(token)
+    except DomainError as exc:
+        return render(request, "applications/rate.html", {"problem": exc.message}, status=exc.status)
+    form = RatingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.check("application_rating", request)
+            done = run_action(
+                form,
+                actions.rate_by_link,
+                token,
+                rating=form.cleaned_data["rating"],
+                tags=form.cleaned_data["tags"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            done = None
+        if done is not None:
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("applications:rate", token)
+    return render(
+        request,
+        "applications/rate.html",
+        {
+            "app": application,
+            "form": form,
+            "rating": getattr(application, "rating", None),
+            "open": application.state in CONCLUDED_STATES,
+        },
+    )
 
 
 @login_required

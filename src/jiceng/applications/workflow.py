@@ -31,6 +31,9 @@ ACCEPTING_WINDOW = "accepting_window"  # staff of the window that accepted it
 STEP = "step"  # the unit and role of the current review step
 HOLDER = "holder"  # whoever holds it now: the window before acceptance, else the current step
 APPLICANT = "applicant"  # the applicant, their village agent, or a window covering the place on their behalf
+# The applicant's own account only: 好差评 is theirs, never staff's or an agent's (without an account: the
+# rating link, actions.rate_by_link).
+SELF = "self"
 RECTIFIER = "rectifier"  # the unit responsible for rectifying a bad rating
 
 WINDOW_ROLES = frozenset({Role.HANDLER})
@@ -124,7 +127,7 @@ TRANSITIONS: dict[str, Transition] = {
             ("comment",),
             danger=True,
         ),
-        _t("rate", CONCLUDED_STATES, None, ANY_ROLE, APPLICANT, _("Rate the service"), ("rating",)),
+        _t("rate", CONCLUDED_STATES, None, ANY_ROLE, SELF, _("Rate the service"), ("rating",)),
         _t(
             "reply_rectification",
             CONCLUDED_STATES,
@@ -197,6 +200,8 @@ def relation_holds(user: User, application: Application, relation: str) -> bool:
             application.created_by_id,
             application.agent_id,
         ) or is_window_for(user, application)
+    if relation == SELF:
+        return application.applicant_user_id is not None and user.pk == application.applicant_user_id
     if relation == RECTIFIER:
         rectification = getattr(application, "rectification", None)
         return rectification is not None and user.unit_id == rectification.unit_id
@@ -230,9 +235,9 @@ def can(user: Any, application: Application, action: str) -> bool:
         or application.state not in transition.sources
     ):
         return False
-    if user.is_superuser:
+    if user.is_superuser and transition.relation != SELF:
         return extra_condition(application, action)
-    if not transition.roles & user.role_codes:
+    if not transition.roles & user.role_codes and not user.is_superuser:
         return False
     return relation_holds(user, application, transition.relation) and extra_condition(application, action)
 
