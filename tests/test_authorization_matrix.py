@@ -270,6 +270,7 @@ def outside_params(org: Org, where: str) -> dict[str, dict[str, str]]:
         "/api/v1/events/{event_id}/attachments/{attachment_id}/file": attachment,
         "/api/v1/events/{event_id}/attachments/{attachment_id}/thumbnail": attachment,
         "/api/v1/events/{event_id}": {"event_id": str(event.pk)},
+        "/api/v1/events/{event_id}/reporter": {"event_id": str(event.pk)},
         **outside_worktools(org, where),
         **outside_application(org, where),
         **outside_federation(org, where, event),

@@ -183,3 +183,24 @@ def test_base_data_sync_and_cross_county_query(hub: System, org: Org, transport:
     assert {"federation.query", "federation.query.answer"} <= set(
         AuditEntry.objects.values_list("action", flat=True)
     )
+
+
+def test_a_residents_rating_goes_up_without_their_name(
+    hub: System, org: Org, categories: dict[str, EventCategory]
+) -> None:
+    from tests.conftest import make_user
+
+    resident = make_user("liu", None, "resident")
+    resident.full_name = "刘刚英"
+    resident.save(update_fields=["full_name"])
+    center = org.user("county", "county_center")
+    event, _ = report_event(resident, category="0301", title="跨县河道垃圾", region_code=COUNTY_CODE)
+    perform(center, event.pk, "accept")
+    county.escalate_to_hub(center, event.pk, comment="县级无法办结")
+    post(from_hub(event, MessageType.RESOLVED, {"result": "已清理", "department": "部门B"}, 1))
+    perform(center, event.pk, "verify_pass")
+    perform(resident, event.pk, "evaluate", evaluation="satisfied")
+    sent = [json.loads(m.payload) for m in OutboxMessage.objects.filter(type=MessageType.FEEDBACK)]
+    assert [p["action"] for p in sent] == ["verify_pass", "evaluate"]
+    assert sent[0]["by"] == "county_county_center"  # staff are named
+    assert sent[1]["by"] == "刘*英" and "刘刚英" not in json.dumps(sent, ensure_ascii=False)

@@ -132,14 +132,17 @@ class FlowOut(Schema):
     from_state: str
     to_state: str
     level: str
-    actor: str
+    actor: str = Field(
+        description="Staff by name; a resident as `reporter_name` shows them (masked, 匿名) or 居民; "
+        "your own name in full"
+    )
     unit: str | None
     comment: str
     data: dict[str, Any]
 
     @staticmethod
     def resolve_actor(obj: EventFlow) -> str:
-        return obj.actor_name
+        return obj.shown_actor  # type: ignore[attr-defined]  # set by queries.timeline
 
     @staticmethod
     def resolve_unit(obj: EventFlow) -> str | None:
@@ -154,7 +157,9 @@ class ActionRef(Schema):
 
 class EventDetailOut(EventOut):
     description: str
-    reporter_name: str
+    reporter_name: str = Field(
+        description="Masked unless you are the reporter; in full from POST /events/{id}/reporter (audited)"
+    )
     anonymous: bool
     form_data: dict[str, Any]
     on_spot: bool
@@ -186,8 +191,18 @@ class EventDetailOut(EventOut):
         ]
 
     @staticmethod
-    def resolve_timeline(obj: Event) -> list[EventFlow]:
-        return list(queries.timeline(obj))
+    def resolve_reporter_name(obj: Event, context: dict[str, Any]) -> str:
+        return queries.reporter_name_shown(context["request"].user, obj)
+
+    @staticmethod
+    def resolve_timeline(obj: Event, context: dict[str, Any]) -> list[EventFlow]:
+        return queries.timeline(context["request"].user, obj)
+
+
+class ReporterOut(Schema):
+    name: str
+    phone: str
+    anonymous: bool
 
 
 class EventPage(Schema):
@@ -283,3 +298,17 @@ def take_action(request: HttpRequest, event_id: int, action: str, payload: Actio
         request.user, event_id, action, version=payload.version, comment=payload.comment, **data
     )
     return event
+
+
+@router.post(
+    "/events/{event_id}/reporter",
+    response=responses(ReporterOut),
+    summary="The reporter's name and phone in full (for whoever triages or leads the event; audited)",
+)
+def reveal_reporter(request: HttpRequest, event_id: int) -> Any:
+    event = actions.reveal_reporter(request.user, event_id)
+    return {
+        "name": queries.reporter_name_shown(request.user, event, revealed=True),
+        "phone": "" if event.anonymous else event.reporter_phone,
+        "anonymous": event.anonymous,
+    }

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.roles import Role
 from jiceng.core.coords import distance_m
 from jiceng.core.scope import get_in_scope, scoped
+from jiceng.core.validators import mask_name, mask_phone
 from jiceng.events.models import (
     OPEN_STATES,
     Event,
@@ -22,7 +24,7 @@ from jiceng.events.models import (
     Level,
     Warning,
 )
-from jiceng.events.workflow import LEVEL_REGION, TRIAGE_ROLE
+from jiceng.events.workflow import LEVEL_REGION, TRIAGE_ROLE, may_see_reporter
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -45,9 +47,96 @@ def event(user: User | AnonymousUser, event_id: int) -> Event:
     )
 
 
-def timeline(event: Event) -> list[EventFlow] | QuerySet[EventFlow]:
+# --- the reporter and the people in the timeline ---------------------------------------------------------
+#
+# A resident's name is personal data: wherever an event shows who reported it or who took a step, it is
+# masked unless the viewer is that person, or may see the reporter (``may_see_reporter``) and has just
+# asked to through ``actions.reveal_reporter`` (audited). Staff (users of a unit) are named, as in any
+# flow record. Every page, API answer and message that shows these names takes them from here.
+
+
+def _is_viewer(viewer: User | AnonymousUser | None, user_id: int | None) -> bool:
+    return user_id is not None and viewer is not None and viewer.is_authenticated and viewer.pk == user_id
+
+
+def _may_see_in_full(viewer: User | AnonymousUser | None, event: Event, revealed: bool) -> bool:
+    if _is_viewer(viewer, event.reporter_id):
+        return True
+    return revealed and viewer is not None and viewer.is_authenticated and may_see_reporter(viewer, event)
+
+
+def reporter_name_shown(viewer: User | AnonymousUser | None, event: Event, *, revealed: bool = False) -> str:
+    """The name the reporter gave, as ``viewer`` may see it ("" for an anonymous report).
+
+    ``revealed``: the viewer has just revealed the reporter (``actions.reveal_reporter``, audited); it
+    counts only if they may."""
+    if event.anonymous:
+        return ""
+    name = event.reporter_name or (str(event.reporter) if event.reporter_id else "")
+    return name if _may_see_in_full(viewer, event, revealed) else mask_name(name)
+
+
+def reporter_shown(
+    viewer: User | AnonymousUser | None, event: Event, *, revealed: bool = False
+) -> dict[str, Any]:
+    """The reporter as the event page shows them: a staff reporter with their unit, anyone else masked."""
+    if event.anonymous:
+        return {"anonymous": True}
+    staff = event.reporter if event.reporter_id and event.reporter and event.reporter.unit_id else None
+    if staff is not None:
+        return {"name": str(staff), "unit": staff.unit.name if staff.unit else ""}
+    full = _may_see_in_full(viewer, event, revealed)
+    name = reporter_name_shown(viewer, event, revealed=revealed)
+    phone = event.reporter_phone or ""
+    return {
+        "name": name,
+        "phone": phone if full else mask_phone(phone),
+        "can_reveal": not full
+        and bool(name or phone)
+        and viewer is not None
+        and viewer.is_authenticated
+        and may_see_reporter(viewer, event),
+    }
+
+
+def actor_shown(
+    viewer: User | AnonymousUser | None,
+    event: Event,
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    staff: bool,
+    revealed: bool = False,
+) -> str:
+    """Who took a step of ``event``, as ``viewer`` may see it.
+
+    Staff (``staff``: the actor acted for a unit) and the system are named; the viewer sees their own name.
+    A resident who is the event's reporter is shown as the 上报人 field shows them (masked, 匿名 for an
+    anonymous report, in full after an allowed reveal); any other resident as 居民."""
+    if actor_id is None or staff or _is_viewer(viewer, actor_id):
+        return actor_name
+    if actor_id == event.reporter_id:
+        if event.anonymous:
+            return gettext("Anonymous")
+        return reporter_name_shown(viewer, event, revealed=revealed) or gettext("Resident")
+    return gettext("Resident")
+
+
+def timeline(viewer: User | AnonymousUser | None, event: Event, *, revealed: bool = False) -> list[EventFlow]:
+    """The event's flow records in order, each with ``shown_actor``: the actor as ``viewer`` may see them
+    (``actor_shown``). Show ``shown_actor``, never ``actor_name``."""
     known = getattr(event, "known_flows", None)
-    return known if known is not None else event.flows.select_related("actor", "unit").order_by("id")
+    flows = list(known if known is not None else event.flows.select_related("unit").order_by("id"))
+    for flow in flows:
+        flow.shown_actor = actor_shown(
+            viewer,
+            event,
+            actor_id=flow.actor_id,
+            actor_name=flow.actor_name,
+            staff=flow.unit_id is not None,
+            revealed=revealed,
+        )
+    return flows
 
 
 def co_handlers(event: Event) -> list[EventCoUnit] | QuerySet[EventCoUnit]:

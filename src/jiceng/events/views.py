@@ -26,12 +26,11 @@ from openpyxl.styles import Font
 
 from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from jiceng.core.validators import mask_name, mask_phone
 from jiceng.events import actions, attachments, page_queries, queries
 from jiceng.events.forms import ActionForm, ReportForm, SearchForm
 from jiceng.events.models import AttachmentStage, Evaluation, Event, EventCategory, EventState, Level, Source
 from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
-from jiceng.events.workflow import TRANSITIONS, Transition, available_actions, may_see_reporter
+from jiceng.events.workflow import TRANSITIONS, Transition, available_actions
 from jiceng.web.forms import run_action
 
 if TYPE_CHECKING:
@@ -234,8 +233,8 @@ def _flow_data(data: dict[str, Any], names: dict[str, str]) -> list[tuple[str, s
     return rows
 
 
-def _timeline(event: Event) -> list[dict[str, Any]]:
-    flows = list(queries.timeline(event))
+def _timeline(user: User, event: Event, revealed: bool = False) -> list[dict[str, Any]]:
+    flows = queries.timeline(user, event, revealed=revealed)
     codes: set[str] = set()
     for f in flows:
         codes.update(c for c in [f.data.get("lead_unit"), *(f.data.get("co_units") or [])] if c)
@@ -256,23 +255,6 @@ def _timeline(event: Event) -> list[dict[str, Any]]:
             }
         )
     return items
-
-
-def _reporter(user: User, event: Event, reveal: bool) -> dict[str, Any]:
-    if event.anonymous:
-        return {"anonymous": True}
-    staff = event.reporter if event.reporter_id and event.reporter and event.reporter.unit_id else None
-    if staff is not None:
-        return {"name": str(staff), "unit": staff.unit.name if staff.unit else ""}
-    name = event.reporter_name or (str(event.reporter) if event.reporter else "")
-    phone = event.reporter_phone or ""
-    own = event.reporter_id is not None and event.reporter_id == user.pk
-    full = own or reveal
-    return {
-        "name": name if full else mask_name(name),
-        "phone": phone if full else mask_phone(phone),
-        "can_reveal": not full and bool(name or phone) and may_see_reporter(user, event),
-    }
 
 
 def _form_data_rows(event: Event) -> list[tuple[str, str]]:
@@ -349,13 +331,13 @@ def _render_detail(
         {
             "event": event,
             "trail": page_queries.region_trail(user, event.region),
-            "timeline": _timeline(event),
+            "timeline": _timeline(user, event, reveal),
             "co_units": page_queries.co_units(event),
             "supervisions": page_queries.supervisions(event),
             "attachments": _attachment_items(user, event),
             "counts": [(label, getattr(event, field)) for field, label in COUNT_LABELS],
             "extra_rows": _form_data_rows(event),
-            "reporter": _reporter(user, event, reveal),
+            "reporter": queries.reporter_shown(user, event, revealed=reveal),
             "main_form": main,
             "more_forms": [f for f in primary if f is not main],
             "danger_forms": [f for f in action_forms if f.transition.danger],
@@ -412,8 +394,16 @@ def reveal_reporter(request: HttpRequest, event_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     event = actions.reveal_reporter(user, event_id)
     if request.headers.get("HX-Request"):
+        # The reporter, and their name in the timeline (swapped out of band).
         return render(
-            request, "events/_reporter.html", {"event": event, "reporter": _reporter(user, event, True)}
+            request,
+            "events/_reporter.html",
+            {
+                "event": event,
+                "reporter": queries.reporter_shown(user, event, revealed=True),
+                "timeline": _timeline(user, event, revealed=True),
+                "timeline_oob": True,
+            },
         )
     return _render_detail(request, event, reveal=True)
 

@@ -21,6 +21,7 @@ from jiceng.accounts.roles import Role
 from jiceng.core.errors import DomainError, InvalidInput, NotFound
 from jiceng.core.scope import get_in_scope
 from jiceng.events import actions as event_actions
+from jiceng.events import queries as event_queries
 from jiceng.events.models import Event, EventState
 from jiceng.federation.messaging import enqueue, handles, own_code
 from jiceng.federation.models import EscalationLink, InboxMessage, MessageType, System, SystemKind
@@ -206,7 +207,14 @@ def send_feedback(sender: Any, event: Event, action: str, actor: User, to_state:
         "state": to_state,
         "comment": kwargs.get("comment", ""),
         "evaluation": event.evaluation if action != "evaluate" else "",
-        "by": actor.full_name or actor.username,
+        # A resident's rating goes up as the county's own outsiders see it: masked (or 居民).
+        "by": event_queries.actor_shown(
+            None,
+            event,
+            actor_id=actor.pk,
+            actor_name=actor.full_name or actor.username,
+            staff=actor.unit_id is not None,
+        ),
     }
     if action == "evaluate":
         payload["evaluation"] = Event.objects.filter(pk=event.pk).values_list("evaluation", flat=True).first()

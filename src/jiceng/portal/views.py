@@ -380,7 +380,7 @@ def my_report(request: HttpRequest, event_id: int) -> HttpResponse:
     # What the resident sees of the flow: the steps, not the staff's names or internal comments.
     steps = [
         {"at": f.at, "label": TIMELINE_LABELS.get(f.action, ""), "state": f.to_state}
-        for f in event_queries.timeline(event)
+        for f in event_queries.timeline(user, event)
         if f.action in TIMELINE_LABELS
     ]
     photos = [a for a in attachments.attachments(user, event.pk) if a.kind == "photo"]
