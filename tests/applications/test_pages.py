@@ -58,18 +58,31 @@ def test_window_intake_page_from_item_to_submitted_application(page_as: Any, svc
 
 
 def test_an_action_with_bad_input_shows_the_error_and_changes_nothing(page_as: Any, svc: Services) -> None:
+    # A form shown again with its errors answers 200, as on every page (the event pages too).
     app = make(svc)
     client = page_as(svc.user("a", "window"))
     response = client.post(
         f"/services/{app.pk}/act/refuse/", {"refuse-version": app.version, "refuse-comment": ""}
     )
-    assert response.status_code == 422
+    assert response.status_code == 200 and 'class="error" role="alert"' in response.content.decode()
     assert Application.objects.get().state == ApplicationState.SUBMITTED
     stale = client.post(
         f"/services/{app.pk}/act/refuse/", {"refuse-version": app.version + 5, "refuse-comment": "x"}
     )
-    assert stale.status_code == 422 and "该记录已被他人修改" in stale.content.decode()
+    assert stale.status_code == 200 and "该记录已被他人修改" in stale.content.decode()
     assert Application.objects.get().state == ApplicationState.SUBMITTED
+
+
+def test_approving_without_an_opinion_shows_the_form_again_with_200(page_as: Any, svc: Services) -> None:
+    app = perform(svc.user("a", "window"), make(svc).pk, "accept")
+    client = page_as(svc.user("a", "social"))
+    response = client.post(
+        f"/services/{app.pk}/act/approve/", {"approve-version": app.version, "approve-comment": ""}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="error" role="alert"' in html and 'name="approve-comment"' in html
+    assert Application.objects.get().state == ApplicationState.REVIEWING
 
 
 def test_pages_of_the_other_township_are_not_found(page_as: Any, svc: Services) -> None:

@@ -199,7 +199,6 @@ def _render_detail(
             "form_rows": _form_rows(application),
             "rating_url": _rating_qr(request, user, application),
         },
-        status=422 if bound is not None else 200,
     )
 
 

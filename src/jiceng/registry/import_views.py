@@ -84,7 +84,6 @@ def upload(request: HttpRequest, kind: str) -> HttpResponse:
             "error": error,
             "jobs": imports.jobs(user, kind)[:10],
         },
-        status=400 if error else 200,
     )
 
 

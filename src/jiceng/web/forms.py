@@ -1,4 +1,8 @@
-"""Glue between Django forms and actions: domain errors land on the form's fields."""
+"""Glue between Django forms and actions: domain errors land on the form's fields.
+
+A page that shows a form again with its errors answers 200, on every page (Django's convention; htmx
+swaps only 2xx answers by default). Only the JSON API (``/api/v1/``) answers 4xx for bad input, and an
+error page (a domain error no form catches, see ``web.middleware``) keeps its own status."""
 
 from __future__ import annotations
 
