@@ -232,3 +232,15 @@ def test_a_broken_or_unknown_rating_link(page_as: Any, svc: Services) -> None:
     response = anonymous.get("/services/rate/not-a-link/")
     assert response.status_code == 404 and "评价链接无效" in response.content.decode()
     assert anonymous.post("/services/rate/not-a-link/", {"rating": "satisfied"}).status_code == 404
+
+
+def test_intake_form_names_its_groups_with_a_legend(page_as: Any, svc: Services) -> None:
+    html = (
+        page_as(svc.user("a", "window"))
+        .get("/services/new/", {"item": "MZ-001", "q": "张三"})
+        .content.decode()
+    )
+    assert 'name="person"' in html and 'name="provided"' in html
+    assert 'for=""' not in html
+    legends = [legend.strip() for legend in re.findall(r"<legend>([^<]+)", html)]
+    assert "申请人" in legends and "已收材料" in legends

@@ -505,3 +505,11 @@ def test_the_person_pages_fit_a_phone(org: Org, registry_records: Records, page_
     assert 'name="viewport"' in html and "registry/registry.css" in html
     assert re.search(r'<td data-label="[^"]+"', html)  # cells carry their labels for the card layout
     assert 'class="hide-sm"' in html  # secondary columns fold away on a phone
+
+
+def test_the_person_form_names_the_care_groups_with_a_legend(org: Org, page_as: Any) -> None:
+    response = page_as(org.user("a", "grid_worker")).get("/registry/person/new/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="care_groups"' in html and 'for=""' not in html
+    assert re.search(r'<fieldset class="field[^"]*" data-field="care_groups">\s*<legend class="label">', html)
