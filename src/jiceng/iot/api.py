@@ -14,6 +14,7 @@ from jiceng.core.api import responses
 from jiceng.core.coords import CoordSystem
 from jiceng.events.models import Urgency
 from jiceng.iot import actions, ingest, queries
+from jiceng.iot.labels import metric_label
 from jiceng.iot.models import Alarm, AlarmRule, Comparison, Device, DeviceStatus, RuleKind
 
 router = Router(tags=["iot"])
@@ -22,6 +23,7 @@ router = Router(tags=["iot"])
 class MetricOut(Schema):
     key: str
     name: str
+    label: str = Field(..., description="The metric's display label (translated)")
     unit: str
     min: float
     max: float
@@ -33,6 +35,10 @@ class DeviceTypeOut(Schema):
     domain: str
     metrics: list[MetricOut]
     offline_after_minutes: int
+
+    @staticmethod
+    def resolve_metrics(obj: Any) -> list[dict[str, Any]]:
+        return [{**m, "label": metric_label(m["key"], obj)} for m in obj.metrics]
 
 
 class DeviceOut(Schema):
@@ -131,6 +137,7 @@ class AlarmOut(Schema):
     region_code: str
     state: str
     code: str
+    code_label: str = Field(..., description="The alarm code's (or metric's) display label")
     message: str
     count: int
     first_value: float | None
@@ -168,6 +175,8 @@ class RuleOut(Schema):
     device: str | None
     kind: RuleKind
     metric: str
+    metric_label: str = Field(..., description="The metric's or alarm code's display label")
+    condition_label: str = Field(..., description="The condition as people read it")
     comparison: Comparison
     threshold: float
     consecutive: int

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +34,7 @@ from jiceng.events.actions import report_event
 from jiceng.events.models import OPEN_STATES, Event, Source
 from jiceng.iot import conf
 from jiceng.iot.actions import check_secret, system_user
+from jiceng.iot.labels import alarm_code_label
 from jiceng.iot.models import (
     Alarm,
     AlarmRule,
@@ -239,7 +241,8 @@ def rules_for(device: Device) -> list[AlarmRule]:
     """Active rules of the device's type; a rule of the device itself replaces the type's rule of the
     same kind and metric."""
     rules = list(
-        AlarmRule.objects.filter(is_active=True, device_type_id=device.device_type_id)
+        AlarmRule.objects.select_related("device_type")
+        .filter(is_active=True, device_type_id=device.device_type_id)
         .filter(Q(device__isnull=True) | Q(device=device))
         .order_by("id")
     )
@@ -355,14 +358,19 @@ def _fire(
 def _open_event(
     device: Device, rule: AlarmRule, alarm: Alarm, value: float | None, message: Message, now: datetime
 ) -> Event | None:
-    metric = device.device_type.metric(rule.metric) if rule.kind == RuleKind.THRESHOLD else None
-    if metric is not None and value is not None:
-        reading = f"{metric['name']} {value:g} {metric['unit']}".strip()
-        condition = (
-            f"{metric['name']} {rule.get_comparison_display()} {rule.threshold:g} {metric['unit']}".strip()
-        )
+    with translation.override(settings.LANGUAGE_CODE):  # stored text: the platform's language
+        return _report(device, rule, alarm, value, message, now)
+
+
+def _report(
+    device: Device, rule: AlarmRule, alarm: Alarm, value: float | None, message: Message, now: datetime
+) -> Event | None:
+    rule.device_type = device.device_type  # the labels read the type's metrics
+    if rule.kind == RuleKind.THRESHOLD and value is not None:
+        reading = f"{rule.metric_label} {value:g} {rule.unit}".strip()
+        condition = rule.condition_label
     else:
-        reading, condition = message.text or message.code, message.code
+        reading, condition = message.text or alarm_code_label(message.code), rule.condition_label
     description = _(
         "Device %(code)s (%(type)s, %(address)s) raised the alarm “%(rule)s”: %(reading)s "
         "(rule: %(condition)s)."

@@ -13,7 +13,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.scope import ScopedQuerySet
+from jiceng.events import category_cache
 from jiceng.events.models import Urgency
+from jiceng.iot.labels import alarm_code_label, metric_label
 from jiceng.org.models import Region, Unit
 
 
@@ -174,6 +176,30 @@ class AlarmRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def metric_label(self) -> str:
+        """The metric (threshold rules) or alarm code (device rules) as people read it."""
+        if self.kind == RuleKind.DEVICE:
+            return alarm_code_label(self.metric)
+        return metric_label(self.metric, self.device_type)
+
+    @property
+    def unit(self) -> str:
+        found = self.device_type.metric(self.metric) if self.kind == RuleKind.THRESHOLD else None
+        return str(found.get("unit", "")) if found else ""
+
+    @property
+    def condition_label(self) -> str:
+        """``噪声 > 85 dB(A)``, or ``设备告警：火情`` for a device rule."""
+        if self.kind == RuleKind.DEVICE:
+            return _("device alarm: %(code)s") % {"code": self.metric_label}
+        return f"{self.metric_label} {self.get_comparison_display()} {self.threshold:g} {self.unit}".strip()
+
+    @property
+    def category_label(self) -> str:
+        found = category_cache.active_category(self.category_code)
+        return f"{found[0].name} ({self.category_code})" if found else self.category_code
+
 
 class RuleStreak(models.Model):
     """How many readings in a row have met a threshold rule, since when (reset by one that does not)."""
@@ -242,3 +268,10 @@ class Alarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}@{self.device_id} ({self.state})"
+
+    @property
+    def code_label(self) -> str:
+        """The alarm's code as people read it: a metric's label, or the device's alarm code's."""
+        if self.rule.kind == RuleKind.THRESHOLD:
+            return metric_label(self.code, self.device.device_type)
+        return alarm_code_label(self.code)

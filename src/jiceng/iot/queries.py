@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jiceng.core.scope import get_in_scope, jurisdiction_prefix, scoped
 from jiceng.iot.actions import rule_in_scope
+from jiceng.iot.labels import metric_label
 from jiceng.iot.models import Alarm, AlarmRule, AlarmState, Device, DeviceStatus, DeviceType, Reading
 
 if TYPE_CHECKING:
@@ -69,7 +70,12 @@ def chart(one: Device, rows: list[Reading]) -> dict[str, Any]:
         points = [[r.at.isoformat(), r.values[metric["key"]]] for r in rows if metric["key"] in r.values]
         if points:
             series.append(
-                {"key": metric["key"], "name": metric["name"], "unit": metric["unit"], "points": points}
+                {
+                    "key": metric["key"],
+                    "name": metric_label(metric["key"], one.device_type),
+                    "unit": metric["unit"],
+                    "points": points,
+                }
             )
     return {"series": series}
 

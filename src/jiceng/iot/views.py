@@ -16,6 +16,7 @@ from jiceng.core.errors import PermissionDenied
 from jiceng.iot import actions, queries
 from jiceng.iot.forms import DeviceForm, RuleForm
 from jiceng.iot.ingest import rules_for
+from jiceng.iot.labels import metric_label
 from jiceng.iot.models import AlarmState, DeviceStatus, DeviceType
 from jiceng.web.forms import run_action
 
@@ -66,7 +67,7 @@ def _detail_context(user: User, code: str) -> dict[str, Any]:
     metrics = {m["key"]: m for m in device.device_type.metrics}
     latest = [
         {
-            "name": metrics[k]["name"] if k in metrics else k,
+            "name": metric_label(k, device.device_type),
             "unit": metrics.get(k, {}).get("unit", ""),
             "value": v,
         }
