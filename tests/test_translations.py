@@ -7,6 +7,7 @@ src/jiceng/locale/zh_Hans/LC_MESSAGES/django.po, then compile (see src/jiceng/lo
 from __future__ import annotations
 
 import re
+import tokenize
 from collections import Counter
 from pathlib import Path
 
@@ -146,3 +147,26 @@ def test_gettext_follows_the_active_language() -> None:
     with translation.override("en"):
         assert translation.gettext("Log in") == "Log in"
         assert translation.ngettext("%(counter)s record", "%(counter)s records", 3) == "%(counter)s records"
+
+
+GETTEXT_CALL = re.compile(r"\b(?:_|gettext|gettext_lazy|pgettext|ngettext|gettext_noop)\(")
+
+
+def test_no_translated_text_inside_f_strings() -> None:
+    """xgettext does not look inside f-strings: a ``_("…")`` there never reaches the catalog and stays
+    English in the Chinese UI. Translate outside and format with named placeholders."""
+    source = Path(jiceng.__file__).resolve().parent
+    found = []
+    for path in sorted(source.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        with path.open("rb") as handle:
+            for token in tokenize.tokenize(handle.readline):
+                prefix = token.string[: token.string.find(token.string.lstrip("rRbBuUfF")[:1])]
+                if (
+                    token.type == tokenize.STRING
+                    and "f" in prefix.lower()
+                    and GETTEXT_CALL.search(token.string)
+                ):
+                    found.append(f"{path.relative_to(source)}:{token.start[0]}")
+    assert not found, f"gettext calls inside f-strings (never extracted): {found}"

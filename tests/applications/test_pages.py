@@ -30,6 +30,7 @@ def test_window_intake_page_from_item_to_submitted_application(page_as: Any, svc
     assert "最低生活保障申请" in client.get("/services/new/").content.decode()
     found = client.get("/services/new/", {"item": "MZ-001", "q": "张三"}).content.decode()
     assert "张三" in found and "household_size" in found and "家庭经济状况核对授权书" in found
+    assert "残疾证、病历等证明材料（非必交）" in found and "(optional)" not in found
     outside = client.get("/services/new/", {"item": "MZ-001", "q": "李四"}).content.decode()
     assert 'name="person"' not in outside and "辖区内未找到此人" in outside
     response = client.post(

@@ -10,6 +10,7 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -386,6 +387,7 @@ def test_upload_page_needs_an_editor_and_templates_have_chinese_headers(org: Org
     header, example = list(csv.reader(io.StringIO(text)))
     assert header == imports.headers("person") and header[0] == label_of("person", "name")
     assert example[0] == "张三"
+    assert quote("-导入模板.csv") in template["Content-Disposition"]
     xlsx = client.get("/registry/import/house/template.xlsx")
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
 

@@ -196,7 +196,8 @@ def scorecard_export(request: HttpRequest) -> FileResponse:
     if card is None:
         raise NotFound(_("This period has no scorecard yet."))
     spool = exports.scorecard_file(user, card, form.subject_type() or None)
-    name = f"{_('scorecard')}-{scoring.period_label(kind, start)}.xlsx"
+    prefix = _("scorecard")
+    name = f"{prefix}-{scoring.period_label(kind, start)}.xlsx"
     return FileResponse(spool, as_attachment=True, filename=name, content_type=exports.CONTENT_TYPE)
 
 
@@ -212,7 +213,8 @@ def monthly_report(request: HttpRequest) -> FileResponse:
         first = date(today.year, today.month, 1)
     code = request.GET.get("region") or None
     spool = exports.monthly_report_file(request.user, code, first)
-    name = f"{_('monthly-report')}-{first:%Y-%m}.xlsx"
+    prefix = _("monthly-report")
+    name = f"{prefix}-{first:%Y-%m}.xlsx"
     return FileResponse(spool, as_attachment=True, filename=name, content_type=exports.CONTENT_TYPE)
 
 

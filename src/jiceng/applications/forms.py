@@ -35,7 +35,8 @@ class IntakeForm(forms.Form):
         delivery: Any = self.fields["delivery"]
         person.choices = [(p.pk, f"{p.name} · {p.id_number_masked} · {p.region.name}") for p in people]
         provided.choices = [
-            (m.pk, f"{m.name}{'' if m.required else _(' (optional)')}") for m in item.materials.all()
+            (m.pk, m.name if m.required else _("%(material)s (optional)") % {"material": m.name})
+            for m in item.materials.all()
         ]
         delivery.choices = [(d, Delivery(d).label) for d in item.deliveries]
 

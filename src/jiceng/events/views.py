@@ -516,7 +516,8 @@ def export(request: HttpRequest) -> FileResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after streaming
     workbook.save(spool)
     spool.seek(0)
-    name = f"{_('events')}-{timezone.localdate():%Y%m%d}.xlsx"
+    prefix = _("events")
+    name = f"{prefix}-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(
         spool,
         as_attachment=True,

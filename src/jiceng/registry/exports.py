@@ -292,7 +292,8 @@ def template(kind: str, fmt: str) -> HttpResponseBase:
     with translation.override(imports.FILE_LANGUAGE):
         header, example = template_rows(kind)
         model = schema.MODELS[kind]
-        name = f"{model._meta.verbose_name_plural}-{_('import template')}.{fmt}"
+        suffix = _("import template")
+        name = f"{model._meta.verbose_name_plural}-{suffix}.{fmt}"
         title = str(model._meta.verbose_name_plural)
         if fmt == "csv":
             response = StreamingHttpResponse(

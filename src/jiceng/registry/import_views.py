@@ -116,10 +116,11 @@ def job_errors(request: HttpRequest, job_id: int) -> FileResponse:
     found = imports.job(request.user, job_id)
     if not found.error_report:
         raise NotFound()
+    suffix = _("errors")
     return FileResponse(
         found.error_report.open("rb"),
         as_attachment=True,
-        filename=f"{found.filename.rsplit('.', 1)[0]}-{_('errors')}.csv",
+        filename=f"{found.filename.rsplit('.', 1)[0]}-{suffix}.csv",
         content_type="text/csv; charset=utf-8",
     )
 
