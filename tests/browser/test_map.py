@@ -99,6 +99,9 @@ def test_the_map_shows_grids_events_and_houses_in_3d(
         "#map[data-loaded*=events][data-loaded*=houses][data-loaded*=boundaries]", timeout=SLOW
     )
     wait_idle(page)
+    # MapLibre's own controls speak Chinese (the shared locale), not its English defaults.
+    assert page.get_attribute(".maplibregl-ctrl-zoom-in", "title") == "放大"
+    assert page.get_attribute(".maplibregl-ctrl-compass", "title") == "拖动可旋转地图，点击恢复正北"
 
     # Opened on township A: its grid and village boundaries are drawn, nothing of township B.
     centre = page.evaluate("() => window.jicengMap.getCenter().toArray()")

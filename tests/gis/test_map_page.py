@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from django.test import override_settings
 
+import jiceng
+from jiceng.gis import maplibre
 from tests.conftest import Org
 
 
@@ -86,3 +90,34 @@ def test_a_tile_server_is_allowed_by_the_content_security_policy() -> None:
     env["JICENG_MAP_TILES_CRS"] = "mars"
     refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
     assert refused.returncode != 0 and "JICENG_MAP_TILES_CRS" in refused.stderr
+
+
+def test_maplibre_controls_speak_the_page_language(org: Org, page_as: Any, settings: Any) -> None:
+    client = page_as(org.user("a", "dispatcher"))
+    locale = config_of(client.get("/map/").content.decode())["locale"]
+    assert locale["NavigationControl.ZoomIn"] == "放大" and locale["NavigationControl.ZoomOut"] == "缩小"
+    assert locale["NavigationControl.ResetBearing"] == "拖动可旋转地图，点击恢复正北"
+    assert locale["Map.Title"] == "地图" and locale["ScaleControl.Kilometers"] == "千米"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = config_of(client.get("/map/").content.decode())["locale"]
+    assert english["NavigationControl.ZoomIn"] == "Zoom in"
+
+
+def test_every_maplibre_map_takes_the_shared_locale() -> None:
+    """One place (jiceng.gis.maplibre) for every map: each script that makes a map passes the locale, and
+    the keys are the vendored MapLibre's own (an upgrade that renames one fails here)."""
+    source = Path(jiceng.__file__).resolve().parent
+    scripts = [
+        p
+        for p in source.rglob("*.js")
+        if "vendor" not in p.parts and "new maplibregl.Map(" in p.read_text(encoding="utf-8")
+    ]
+    assert {p.name for p in scripts} == {"map.js", "portal.js"}
+    for script in scripts:
+        assert "locale: config.locale" in script.read_text(encoding="utf-8"), script
+    vendored = source / "web/static/vendor/maplibre-gl/maplibre-gl-csp.js"
+    if not vendored.exists():
+        pytest.skip("front-end assets not copied (make assets)")
+    text = vendored.read_text(encoding="utf-8")
+    missing = [key for key in maplibre.LOCALE if f'"{key}":' not in text]
+    assert not missing, f"not MapLibre locale keys: {missing}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,10 @@ def test_sign_up_without_the_privacy_notice_is_refused(org: Org) -> None:
 def test_report_with_photo_follow_and_rate(org: Org, people: dict[str, Any], categories: Any) -> None:
     resident = people["a1"]
     client = as_user(resident)
-    assert client.get(reverse("portal:report")).status_code == 200
+    form = client.get(reverse("portal:report"))
+    assert form.status_code == 200
+    found = re.search(r'<script id="pick-map-config" type="application/json">(.*?)</script>', form.text, re.S)
+    assert found and json.loads(found.group(1))["locale"]["NavigationControl.ZoomIn"] == "放大"
     response = client.post(
         reverse("portal:report"),
         {

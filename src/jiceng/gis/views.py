@@ -10,13 +10,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jiceng.events.models import EventState
 from jiceng.events.queries import categories
-from jiceng.gis import queries
+from jiceng.gis import maplibre, queries
 from jiceng.gis.queries import Layer
 from jiceng.org.models import RegionLevel
 
@@ -35,18 +34,11 @@ STATE_COLOURS = {
 }
 
 
-def _display_crs() -> str:
-    return "gcj02" if settings.MAP_TILES_CRS == "gcj02" else "wgs84"
-
-
 def map_config(user: Any) -> dict[str, Any]:
-    crs = _display_crs()
+    config = maplibre.base_config()
     return {
-        "worker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
-        "crs": crs,
-        "tiles": settings.MAP_TILES,
-        "attribution": settings.MAP_TILES_ATTRIBUTION,
-        "bounds": queries.home_bounds(user, crs),
+        **config,
+        "bounds": queries.home_bounds(user, config["crs"]),
         "api": {
             "boundaries": reverse("api:boundaries"),
             **{layer.value: reverse("api:map_layer", kwargs={"layer": layer.value}) for layer in Layer},

@@ -7,13 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +23,7 @@ from jiceng.events.actions import perform, report_event
 from jiceng.events.forms import ReportForm
 from jiceng.events.models import AttachmentStage, Event, EventState
 from jiceng.events.workflow import can
+from jiceng.gis import maplibre
 from jiceng.org.models import Region
 from jiceng.portal import actions, queries, ratelimit, residents
 from jiceng.portal.forms import (
@@ -326,10 +325,7 @@ def _pick_map(region: Region) -> dict[str, Any]:
     """What the report page's map needs: the base map, and the community to start from."""
     center = [region.center_lng, region.center_lat] if region.center_lng and region.center_lat else None
     return {
-        "worker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
-        "tiles": settings.MAP_TILES,
-        "attribution": settings.MAP_TILES_ATTRIBUTION,
-        "crs": "gcj02" if settings.MAP_TILES_CRS == "gcj02" else "wgs84",
+        **maplibre.base_config(),
         "center": center,
         "bounds": _bounds(region.boundary),
         "boundary": region.boundary,

@@ -49,7 +49,8 @@
     bounds: config.bounds || CHINA,
     fitBoundsOptions: { padding: 24 },
     maxPitch: 70,
-    attributionControl: config.attribution ? { compact: true } : false
+    attributionControl: config.attribution ? { compact: true } : false,
+    locale: config.locale // MapLibre's control texts in the page's language
   });
   window.jicengMap = map; // for the browser tests and the console
   if (panel) { panel.addEventListener("toggle", function () { map.resize(); }); }

@@ -37,7 +37,8 @@
     style: style,
     center: config.center || [116.4, 39.9],
     zoom: config.center ? 14 : 4,
-    attributionControl: config.attribution ? { compact: true } : false
+    attributionControl: config.attribution ? { compact: true } : false,
+    locale: config.locale // MapLibre's control texts in the page's language
   });
   if (config.bounds) { map.fitBounds(config.bounds, { padding: 16, duration: 0 }); }
   window.jicengPickMap = map; // for the browser tests
