@@ -32,6 +32,8 @@ PLATFORM_ROLE = os.environ.get("JICENG_PLATFORM_ROLE", "county")
 # This platform's system code in the federation (county platforms: their GB/T 2260 code), and the
 # reference department system's automatic answer to assignments ("", "return" or "resolve"; demo and tests).
 PLATFORM_CODE = os.environ.get("JICENG_PLATFORM_CODE", "")
+# This platform's name on its own pages (default: a county platform's county, e.g. 青溪县).
+PLATFORM_NAME = os.environ.get("JICENG_PLATFORM_NAME", "").strip()
 FEDERATION_AUTO_ANSWER = os.environ.get("JICENG_FEDERATION_AUTO_ANSWER", "")
 # Message signatures: "hmac-sha256", or "hmac-sm3" where OpenSSL provides SM3 (receivers accept both).
 FEDERATION_SIGNATURE = os.environ.get("JICENG_FEDERATION_SIGNATURE", "hmac-sha256")

@@ -6,6 +6,7 @@ from typing import Any
 
 from jiceng.core.crypto import decrypt
 from jiceng.federation import messaging
+from jiceng.federation.county import county_region
 from jiceng.federation.models import DepartmentTask, MessageType, OutboxMessage, System, SystemKind, TaskState
 from tests.conftest import Org
 from tests.federation.conftest import envelope, post, system
@@ -56,6 +57,19 @@ def test_health_page_for_operators_only(org: Org, page_as: Any, as_hub: None) ->
     page = page_as(org.user("county", "hub_operator")).get("/federation/")
     assert page.status_code == 200 and "测试县" in page.content.decode()
     assert page_as(org.user("a", "dispatcher")).get("/federation/").status_code == 403
+
+
+def test_health_page_names_this_platform_by_name_and_role(org: Org, page_as: Any, settings: Any) -> None:
+    settings.PLATFORM_ROLE, settings.PLATFORM_CODE, settings.PLATFORM_NAME = "county", "", ""
+    html = page_as(org.user("county", "hub_operator")).get("/federation/").content.decode()
+    assert f"本平台：{county_region().name} · 县级平台" in html and "未设置平台编码" in html
+    assert "LOCAL" not in html and "（county）" not in html
+    settings.PLATFORM_ROLE, settings.PLATFORM_CODE, settings.PLATFORM_NAME = "hub", "HUB-ZJ", "浙江省协同平台"
+    html = page_as(org.user("county", "hub_operator")).get("/federation/").content.decode()
+    assert "本平台：浙江省协同平台 · 省级协同平台" in html and "平台编码 HUB-ZJ" in html
+    settings.PLATFORM_NAME = ""
+    html = page_as(org.user("county", "hub_operator")).get("/federation/").content.decode()
+    assert "本平台：省级协同平台" in html and "HUB-ZJ" in html
 
 
 def test_department_handlers_answer_assignments(

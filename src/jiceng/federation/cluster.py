@@ -75,6 +75,7 @@ class Cluster:
             JICENG_VAR_DIR=str(self.dir(node)),
             JICENG_PLATFORM_ROLE=node.role,
             JICENG_PLATFORM_CODE=node.code,
+            JICENG_PLATFORM_NAME=node.name,
             JICENG_FEDERATION_AUTO_ANSWER=node.auto_answer,
             JICENG_SECRET_KEY=f"{self.secret}-{node.code}",
             JICENG_DATA_KEY=f"{self.secret}-data-{node.code}",

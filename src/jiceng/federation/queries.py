@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from jiceng.accounts.permissions import require_role
 from jiceng.core.scope import get_in_scope, scoped
+from jiceng.federation import county
 from jiceng.federation.department import HANDLER_ROLES
 from jiceng.federation.models import (
     DepartmentTask,
@@ -114,3 +118,30 @@ def tasks(actor: User | AnonymousUser | None) -> QuerySet[DepartmentTask]:
     """Every assignment of the department system: its handlers all work the same queue."""
     require_role(actor, *HANDLER_ROLES)
     return DepartmentTask.objects.select_related("hub")
+
+
+# How this node's role is named on its pages (the provincial hub is more than a peer's "协同平台").
+PLATFORM_ROLE_LABELS = {
+    "county": gettext_lazy("County platform"),
+    "hub": gettext_lazy("Provincial collaboration platform"),
+    "department": gettext_lazy("Department system"),
+}
+
+
+@dataclass
+class ThisPlatform:
+    name: str  # empty: unknown (a hub without JICENG_PLATFORM_NAME)
+    role_label: str
+    code: str  # empty: JICENG_PLATFORM_CODE is not set (messages go out as "LOCAL")
+
+
+def this_platform() -> ThisPlatform:
+    """This node as its operators read it: its name (JICENG_PLATFORM_NAME, else a county platform's county),
+    its role and its system code in the federation."""
+    role = str(settings.PLATFORM_ROLE)
+    name = settings.PLATFORM_NAME
+    if not name and role == county.COUNTY:
+        with contextlib.suppress(county.NoHub):
+            name = county.county_region().name
+    label = str(PLATFORM_ROLE_LABELS.get(role, role))
+    return ThisPlatform(name=name, role_label=label, code=settings.PLATFORM_CODE)

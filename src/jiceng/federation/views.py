@@ -82,8 +82,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "peers": peers,
             "dead": queries.dead_letters(request.user)[:100],
             "rejected": queries.rejected(request.user)[:50],
-            "role": messaging.platform_role(),
-            "code": messaging.own_code(),
+            "platform": queries.this_platform(),
         },
     )
 
