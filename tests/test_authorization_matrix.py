@@ -481,6 +481,8 @@ GLOBAL_PAGE_ROUTES = {
     # The service item catalog (tests/applications/test_pages.py).
     "applications:catalog_item",
     "applications:catalog_edit",
+    # Blank templates and samples of materials: public forms (tests/applications/test_material_files.py).
+    "applications:material_file",
     # The reference department system's shared queue, not regional (tests/federation/test_api.py).
     "federation:task_act",
     # Keyed by a signed rating link, open without login; it names one application and nothing else

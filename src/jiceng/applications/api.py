@@ -34,11 +34,11 @@ class MaterialOut(Schema):
 
     @staticmethod
     def resolve_template_url(obj: Any) -> str | None:
-        return obj.template.url if obj.template else None
+        return obj.template_url or None
 
     @staticmethod
     def resolve_sample_url(obj: Any) -> str | None:
-        return obj.sample.url if obj.sample else None
+        return obj.sample_url or None
 
 
 class StepOut(Schema):

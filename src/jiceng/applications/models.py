@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.fields import EncryptedTextField
@@ -176,6 +177,15 @@ class ItemMaterial(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The files are served by applications:material_file, never from a media URL (nothing serves one).
+    @property
+    def template_url(self) -> str:
+        return reverse("applications:material_file", args=[self.pk, "template"]) if self.template else ""
+
+    @property
+    def sample_url(self) -> str:
+        return reverse("applications:material_file", args=[self.pk, "sample"]) if self.sample else ""
 
 
 class ReviewStep(models.Model):

@@ -19,6 +19,7 @@ from jiceng.applications.models import (
     Application,
     ApplicationFlow,
     ApplicationState,
+    ItemMaterial,
     Rating,
     RatingLevel,
     Rectification,
@@ -176,6 +177,23 @@ def item(code: str) -> ServiceItem:
 
     found = ServiceItem.objects.filter(code=code).prefetch_related("materials", "steps").first()
     if found is None:
+        raise NotFound()
+    return found
+
+
+MATERIAL_FILES = ("template", "sample")
+
+
+def material_file(user: User | AnonymousUser | None, material_id: int, which: str) -> ItemMaterial:
+    """A material whose blank template or filled-in sample (``which``) is stored: public forms, open to
+    anyone for active items; a retired item's only to staff (the catalog still lists it to them)."""
+    from jiceng.core.errors import NotFound
+
+    found = ItemMaterial.objects.select_related("item").filter(pk=material_id).first()
+    if found is None or which not in MATERIAL_FILES or not getattr(found, which):
+        raise NotFound()
+    staff = bool(user and user.is_authenticated and (user.is_superuser or getattr(user, "unit_id", None)))
+    if not found.item.is_active and not staff:
         raise NotFound()
     return found
 

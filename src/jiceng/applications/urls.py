@@ -9,6 +9,7 @@ urlpatterns = [
     path("catalog/", views.catalog, name="catalog"),
     path("catalog/<str:code>/", views.catalog_item, name="catalog_item"),
     path("catalog/<str:code>/edit/", views.catalog_edit, name="catalog_edit"),
+    path("materials/<int:material_id>/<str:which>/", views.material_file, name="material_file"),
     path("ratings/", views.stats, name="stats"),
     path("progress/", views.progress, name="progress"),
     path("rate/<str:token>/", views.rate, name="rate"),

@@ -5,17 +5,18 @@ what a user may do comes from the workflow."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
@@ -404,3 +405,39 @@ def progress(request: HttpRequest) -> HttpResponse:
         },
         status=429 if limited else 200,
     )
+
+
+MATERIAL_FILE_LABELS = {"template": gettext_lazy("template"), "sample": gettext_lazy("sample")}
+# Stored forms are text, office documents or PDF; anything else is offered as bytes, never rendered.
+MATERIAL_FILE_TYPES = {
+    ".txt": "text/plain; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".wps": "application/octet-stream",
+}
+
+
+@require_safe
+def material_file(request: HttpRequest, material_id: int, which: str) -> FileResponse:
+    """A material's blank template or sample, downloaded under its Chinese name (材料名-空白模板.docx).
+    Only these files of the catalog: nothing else of the media folder is reachable by URL."""
+    material = queries.material_file(request.user, material_id, which)
+    field = getattr(material, which)
+    try:
+        handle = field.open("rb")
+    except OSError as exc:
+        raise NotFound() from exc
+    extension = PurePosixPath(field.name).suffix.lower()
+    label = MATERIAL_FILE_LABELS[which]
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{material.name}-{label}{extension}",
+        content_type=MATERIAL_FILE_TYPES.get(extension, "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
