@@ -86,3 +86,23 @@ def test_admin_creates_user_through_the_page(org: Org, page_as) -> None:
     assert "139****1111" in page and "13900001111" not in page
     revealed = client.post("/accounts/users/zhao6/", {"reveal": "1"}).content.decode()
     assert "13900001111" in revealed
+
+
+def test_the_boundary_box_is_empty_without_a_boundary_and_shows_one_that_exists(org: Org, page_as) -> None:
+    import json
+    import re
+
+    client = page_as(org.user("a", "admin"))
+
+    def boundary_box(path: str) -> str:
+        html = client.get(path).content.decode()
+        found = re.search(r'<textarea name="boundary"[^>]*>(.*?)</textarea>', html, re.S)
+        assert found, path
+        return found.group(1).strip()
+
+    assert boundary_box("/org/regions/new/") == ""
+    village = org.regions["village_a"]
+    shown = boundary_box(f"/org/regions/{village.code}/edit/").replace("&quot;", '"')
+    assert json.loads(shown) == village.boundary
+    Region.objects.filter(pk=village.pk).update(boundary=None)
+    assert boundary_box(f"/org/regions/{village.code}/edit/") == ""

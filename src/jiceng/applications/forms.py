@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.applications.actions import RATING_TAGS
 from jiceng.applications.models import Application, Delivery, RatingLevel, ServiceItem
 from jiceng.applications.workflow import Transition
+from jiceng.web.forms import JSONTextField
 
 
 class IntakeForm(forms.Form):
@@ -159,7 +160,7 @@ class ItemForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    form_schema = forms.JSONField(
+    form_schema = JSONTextField(
         label=_("Application form (JSON Schema)"), required=False, widget=forms.Textarea(attrs={"rows": 12})
     )
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.org.models import RegionLevel, UnitKind
+from jiceng.web.forms import JSONTextField
 
 
 class RegionForm(forms.Form):
@@ -9,7 +10,7 @@ class RegionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     level = forms.ChoiceField(label=_("Level"), choices=RegionLevel.choices)
     parent_code = forms.CharField(label=_("Parent region code"), max_length=18, required=False)
-    boundary = forms.JSONField(
+    boundary = JSONTextField(
         label=_("Boundary (GeoJSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

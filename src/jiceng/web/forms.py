@@ -29,3 +29,10 @@ def run_action(form: forms.Form, action: Callable[..., T], *args: Any, **kwargs:
     except Conflict as exc:
         form.add_error(None, str(exc.message))
         return None
+
+
+class JSONTextField(forms.JSONField):
+    """A JSON text box that shows nothing, not ``null``, when there is no value (an optional field)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)
