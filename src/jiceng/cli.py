@@ -26,6 +26,26 @@ import os
 import subprocess
 import sys
 
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", "8000"
+
+
+def serve_address() -> tuple[str, str]:
+    """Where `jiceng serve` binds unless told otherwise: JICENG_HOST and JICENG_PORT."""
+    return os.environ.get("JICENG_HOST") or DEFAULT_HOST, os.environ.get("JICENG_PORT") or DEFAULT_PORT
+
+
+def browser_url(host: str, port: str) -> str:
+    """The address a browser on this machine opens for a server bound to host:port (a wildcard bind is
+    reached on the loopback address)."""
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0"):  # noqa: S104 - reading a bind address, not binding
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
 
 def _django(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
@@ -37,9 +57,10 @@ def _django(argv: list[str]) -> None:
 def serve(argv: list[str]) -> None:
     import argparse
 
+    host, port = serve_address()
     parser = argparse.ArgumentParser(prog="jiceng serve")
-    parser.add_argument("--host", default=os.environ.get("JICENG_HOST", "127.0.0.1"))
-    parser.add_argument("--port", default=os.environ.get("JICENG_PORT", "8000"))
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", default=port)
     parser.add_argument("--workers", default=os.environ.get("JICENG_WORKERS", "2"))
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")

@@ -29,6 +29,7 @@ from jiceng.audit.models import AuditEntry
 from jiceng.audit.queries import verify_chain
 from jiceng.core.validators import is_valid_phone, parse_credit_code
 from jiceng.demo.county import DEMO_PASSWORD, DEMO_SEED, build_plan, build_regions
+from jiceng.demo.loader import accounts_document
 from jiceng.demo.steps import DemoContext, demo_step, registered_steps
 from jiceng.org.actions import check_region_code
 from jiceng.org.geo import clean_geometry
@@ -98,6 +99,28 @@ def test_steps_registry_orders_steps_and_refuses_duplicates() -> None:
 
 
 # --- an empty database (these run before the module's demo county is loaded) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        (None, None, "http://127.0.0.1:8000"),
+        (None, "8010", "http://127.0.0.1:8010"),
+        ("0.0.0.0", "8010", "http://127.0.0.1:8010"),  # noqa: S104 - an address, not a bind
+        ("192.168.1.20", "80", "http://192.168.1.20:80"),
+        ("::", "8010", "http://[::1]:8010"),
+    ],
+)
+def test_the_demo_names_the_address_it_is_served_on(
+    monkeypatch: pytest.MonkeyPatch, host: str | None, port: str | None, url: str
+) -> None:
+    for name, value in (("JICENG_HOST", host), ("JICENG_PORT", port)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    document = accounts_document([])
+    assert document["url"] == url and f"{url}/api/v1/" in document["note"]
 
 
 def test_command_refuses_outside_demo_mode(db: None, settings: Any, tmp_path: Path) -> None:
@@ -295,9 +318,11 @@ def test_running_again_reuses_the_county(demo: Demo, db: None) -> None:
     before = demo.file.read_text(encoding="utf-8")
     regions = Region.objects.count()
     out = StringIO()
-    call_command("demo", stdout=out)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JICENG_PORT", "8010")  # `make demo` with JICENG_PORT=8010 serves there
+        call_command("demo", stdout=out)
     assert "loaded already" in out.getvalue()
-    assert "http://127.0.0.1:8000" in out.getvalue()
+    assert "Open http://127.0.0.1:8010 " in out.getvalue()
     assert Region.objects.count() == regions
     assert AuditEntry.objects.filter(action="demo.load").count() == 1
     assert demo.file.read_text(encoding="utf-8") == before

@@ -21,6 +21,7 @@ from jiceng.accounts.actions import create_superuser, issue_token, revoke_token
 from jiceng.accounts.models import ApiToken, User, UserRole
 from jiceng.audit.actions import record
 from jiceng.audit.models import AuditEntry
+from jiceng.cli import browser_url, serve_address
 from jiceng.demo.county import COUNTY, DEMO_PASSWORD, DEMO_SEED, build_plan
 from jiceng.demo.steps import ACCOUNTS_FILE_EXTRAS, DemoAccount, DemoContext, Output, registered_steps
 
@@ -29,8 +30,12 @@ if TYPE_CHECKING:
 
 SYSTEM_USERNAME = "demo-system"
 TOKEN_NAME = "demo"  # noqa: S105 - the name of the API tokens, not a secret
-DEMO_URL = "http://127.0.0.1:8000"
 LOAD_ACTION = "demo.load"
+
+
+def demo_url() -> str:
+    """Where the demo is served: `jiceng demo` serves on JICENG_HOST and JICENG_PORT (127.0.0.1:8000)."""
+    return browser_url(*serve_address())
 
 
 def accounts_file() -> Path:
@@ -149,14 +154,15 @@ def issue_tokens(actor: User, accounts: Iterable[DemoAccount]) -> None:
 def accounts_document(
     accounts: Iterable[DemoAccount], extras: dict[str, str] | None = None
 ) -> dict[str, Any]:
+    url = demo_url()
     return {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "note": (
             f"Demo accounts of the Jiceng demo county {COUNTY[1]} ({COUNTY[0]}). Every account's password "
             f"is {DEMO_PASSWORD}; each token is an API bearer token (Authorization: Bearer <token>) for "
-            f"{DEMO_URL}/api/v1/. Demo data only: never use these accounts outside demo mode."
+            f"{url}/api/v1/. Demo data only: never use these accounts outside demo mode."
         ),
-        "url": DEMO_URL,
+        "url": url,
         "accounts": [a.as_json() for a in accounts],
         **(extras or {}),
     }

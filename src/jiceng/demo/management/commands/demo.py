@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from jiceng.demo.loader import (
-    DEMO_URL,
     accounts_file,
+    demo_url,
     load_demo,
     loaded_accounts,
     read_accounts_file,
@@ -79,4 +79,4 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(accounts_table(accounts))
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Open {DEMO_URL} and log in with any account above."))
+        self.stdout.write(self.style.SUCCESS(f"Open {demo_url()} and log in with any account above."))
