@@ -133,6 +133,33 @@ def test_bad_input_writes_nothing(org: Org, categories: Any, api_as) -> None:
     assert Event.objects.count() == 0
 
 
+def test_invalid_extra_fields_are_explained_per_field_in_chinese(org: Org, categories: Any, api_as) -> None:
+    """Each problem of ``form_data`` is named by the field's title, in Chinese, under ``form_data.<name>``."""
+    family = categories["family"]
+    family.form_schema = {
+        "type": "object",
+        "properties": {
+            "parties": {"type": "integer", "title": "涉及人数", "minimum": 2},
+            "amount": {"type": "number", "title": "涉及金额（元）"},
+        },
+        "required": ["parties"],
+    }
+    family.save()
+    client = api_as(org.user("a", "grid_worker"))
+    body = {"category": "D0101", "title": "纠纷", **IN_GRID_A}
+    response = client.post_json("/api/v1/events", {**body, "form_data": {"amount": "很多"}})
+    assert response.status_code == 422
+    answer = response.json()
+    assert answer["code"] == "invalid_form_data" and answer["message"] == "请填写“涉及人数”。"
+    assert answer["details"] == {
+        "form_data.parties": ["请填写“涉及人数”。"],
+        "form_data.amount": ["“涉及金额（元）”须为数字。"],
+    }
+    response = client.post_json("/api/v1/events", {**body, "form_data": {"parties": 1}})
+    assert response.json()["details"] == {"form_data.parties": ["“涉及人数”不能小于 2。"]}
+    assert Event.objects.count() == 0
+
+
 def test_coordinates_in_gcj02_and_bd09_are_converted(org: Org, categories: Any) -> None:
     from jiceng.core.coords import gcj02_to_bd09, wgs84_to_gcj02
 

@@ -56,6 +56,7 @@ from jiceng.applications.workflow import (
     window_of,
 )
 from jiceng.audit.actions import record, record_sensitive_view
+from jiceng.core import schema_errors
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import (
     Conflict,
@@ -198,20 +199,9 @@ def check_form(item: ServiceItem, form_data: dict[str, Any]) -> dict[str, Any]:
     """The application form, validated against the item's JSON Schema on the server."""
     if not item.form_schema:
         return {}
-    errors = sorted(_validator(item.form_schema).iter_errors(form_data), key=lambda e: list(e.absolute_path))
-    if errors:
-        details: dict[str, list[str]] = {}
-        for error in errors:
-            name = ".".join(str(p) for p in error.absolute_path)
-            if not name and error.validator == "required":
-                missing = [r for r in error.validator_value if r not in form_data]
-                name = missing[0] if missing else ""
-            details.setdefault(f"form_data.{name}" if name else "form_data", []).append(error.message)
-        raise InvalidInput(
-            _("The application form is invalid: %(msg)s") % {"msg": errors[0].message},
-            code="invalid_form_data",
-            details=details,
-        )
+    details = schema_errors.form_errors(_validator(item.form_schema), item.form_schema, form_data)
+    if details:
+        raise InvalidInput(next(iter(details.values()))[0], code="invalid_form_data", details=details)
     return form_data
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.roles import Role
 from jiceng.analytics import rollups
 from jiceng.audit.actions import record, record_sensitive_view
-from jiceng.core import inserts
+from jiceng.core import inserts, schema_errors
 from jiceng.core.coords import CoordSystem, to_wgs84
 from jiceng.core.crypto import blind_index
 from jiceng.core.errors import (
@@ -157,17 +157,12 @@ def _validator(schema: dict[str, Any]) -> Any:
 
 
 def _check_form(category: EventCategory, form_data: dict[str, Any]) -> dict[str, Any]:
+    """The extra fields checked against the category's schema; each problem named by the field's title."""
     if not category.form_schema:
         return {}
-    try:
-        _validator(category.form_schema).validate(form_data)
-    except jsonschema.ValidationError as exc:
-        name = ".".join(str(p) for p in exc.absolute_path) or "form_data"
-        raise InvalidInput(
-            _("The extra fields are invalid: %(msg)s") % {"msg": exc.message},
-            code="invalid_form_data",
-            details={f"form_data.{name}": [exc.message]},
-        ) from exc
+    details = schema_errors.form_errors(_validator(category.form_schema), category.form_schema, form_data)
+    if details:
+        raise InvalidInput(next(iter(details.values()))[0], code="invalid_form_data", details=details)
     return form_data
 
 
