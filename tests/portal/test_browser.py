@@ -16,7 +16,7 @@ from jiceng.events.models import Event
 from tests.browser.conftest import chromium, open_page  # noqa: F401 - fixtures
 from tests.conftest import Org
 from tests.events.conftest import IN_GRID_A
-from tests.portal.conftest import last_code
+from tests.portal.conftest import last_code, make_resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -112,4 +112,48 @@ def test_resident_signs_up_reports_and_rates(
     assert event.evaluation == "satisfied"
     no_sideways_scroll(page)
     watch.screenshot("portal-rated")
+    watch.assert_clean()
+
+
+def test_resident_report_asks_for_the_categorys_extra_fields(
+    open_page: Any,  # noqa: F811 - the fixture imported above
+    live_server: Any,
+    org: Org,
+    services: Any,
+) -> None:
+    """Choosing a 小类 with extra fields shows them (as on the grid worker's form); another hides them."""
+    from playwright.sync_api import expect
+
+    make_resident(org, "a", "13900000009", password="Jiceng-2026!")
+    base = live_server.url
+    page, watch = open_page("phone")
+    page.context.grant_permissions(["geolocation"], origin=base)
+    page.context.set_geolocation(
+        {"longitude": IN_GRID_A["lng"], "latitude": IN_GRID_A["lat"], "accuracy": 15}
+    )
+    page.goto(f"{base}/portal/login/?method=password&next=/portal/report/")
+    page.get_by_label(zh("Mobile number")).fill("13900000009")
+    page.get_by_label(zh("Password")).fill("Jiceng-2026!")
+    page.get_by_role("button", name=zh("Log in"), exact=True).click()
+    expect(page.locator("h1")).to_have_text(zh("Report a problem"))
+
+    extra = page.locator("#extra-fields")
+    page.select_option("#id_major", "02")  # one 小类: chosen at once, its fields follow
+    expect(page.locator("#id_category")).to_have_value("0201")
+    expect(extra.get_by_label("坑洼大小")).to_be_visible()
+    page.select_option("#id_major", "03")
+    expect(page.locator("#id_category")).to_have_value("0301")
+    expect(extra.locator("input, select, textarea")).to_have_count(0)
+    page.select_option("#id_major", "02")
+    extra.get_by_label("坑洼大小").select_option("大")
+    extra.get_by_label("深度（厘米）").fill("12")
+    extra.get_by_label("右").check()
+    page.get_by_label(zh("Title")).fill("路面有个大坑")
+    no_sideways_scroll(page)
+    watch.screenshot("portal-report-extra-fields")
+    page.get_by_role("button", name=zh("Send report")).click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(base)}/portal/reports/\d+/$"))
+    event = Event.objects.get(title="路面有个大坑")
+    assert event.category.code == "0201"
+    assert event.form_data == {"size": "大", "depth_cm": 12, "blocking": False, "lanes": ["右"]}
     watch.assert_clean()

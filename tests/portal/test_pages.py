@@ -132,6 +132,65 @@ def test_report_with_photo_follow_and_rate(org: Org, people: dict[str, Any], cat
     assert as_user(people["a2"]).get(reverse("portal:my_report", args=[event.pk])).status_code == 404
 
 
+def test_report_asks_for_the_categorys_extra_fields(org: Org, people: dict[str, Any], services: Any) -> None:
+    """The resident's form shows a category's extra fields as the grid worker's does, and sends them."""
+    client = as_user(people["a1"])
+    fields = client.get(reverse("portal:report_fields"), {"category": "0201"}).content.decode()
+    assert 'name="form_data-size"' in fields and "坑洼大小" in fields and 'name="form_data-lanes"' in fields
+    assert "<input" not in client.get(reverse("portal:report_fields"), {"category": "0301"}).content.decode()
+    assert "<input" not in client.get(reverse("portal:report_fields"), {"category": "02"}).content.decode()
+    assert as_user(org.user("a", "grid_worker")).get(reverse("portal:report_fields")).status_code == 403
+    page = client.get(reverse("portal:report")).content.decode()
+    assert 'hx-get="/portal/report/fields/"' in page and 'id="extra-fields"' in page
+
+    data = {
+        "category": "0201",
+        "title": "路面坑洼",
+        "urgency": "normal",
+        "coord_system": "wgs84",
+        **IN_GRID_A,
+    }
+    missing = client.post(reverse("portal:report"), data)
+    html = missing.content.decode()
+    assert missing.status_code == 200 and not Event.objects.exists()
+    assert 'name="form_data-size"' in html and "required property" not in html
+    assert "此项为必填项" in html
+    done = client.post(
+        reverse("portal:report"),
+        {**data, "form_data-size": "大", "form_data-depth_cm": "12", "form_data-lanes": ["左", "右"]},
+    )
+    assert done.status_code == 302, done.content.decode()[:3000]
+    assert Event.objects.get().form_data == {
+        "size": "大",
+        "depth_cm": 12,
+        "blocking": False,
+        "lanes": ["左", "右"],
+    }
+
+
+def test_extra_fields_refused_by_the_action_are_explained_in_chinese(
+    org: Org, people: dict[str, Any], services: Any
+) -> None:
+    """A schema the form cannot show is still checked: the resident reads which field, in Chinese."""
+    pothole = services["pothole"]
+    pothole.form_schema = {
+        "type": "object",
+        "properties": {"spot": {"type": "object", "title": "位置细节"}},
+        "required": ["spot"],
+    }
+    pothole.save()
+    data = {
+        "category": "0201",
+        "title": "路面坑洼",
+        "urgency": "normal",
+        "coord_system": "wgs84",
+        **IN_GRID_A,
+    }
+    response = as_user(people["a1"]).post(reverse("portal:report"), data)
+    assert response.status_code == 200 and not Event.objects.exists()
+    assert "请填写“位置细节”。" in response.content.decode()
+
+
 def test_report_without_location_uses_the_community(
     org: Org, people: dict[str, Any], categories: Any
 ) -> None:

@@ -27,9 +27,9 @@ from openpyxl.styles import Font
 from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from jiceng.events import actions, attachments, page_queries, queries
-from jiceng.events.forms import ActionForm, ReportForm, SearchForm
-from jiceng.events.models import AttachmentStage, Evaluation, Event, EventCategory, EventState, Level, Source
-from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
+from jiceng.events.forms import ActionForm, ReportForm, SearchForm, extra_field_errors, extra_fields_form
+from jiceng.events.models import AttachmentStage, Evaluation, Event, EventState, Level, Source
+from jiceng.events.schema_form import SchemaForm
 from jiceng.events.workflow import TRANSITIONS, Transition, available_actions
 from jiceng.web.forms import run_action
 
@@ -94,17 +94,6 @@ def mobile_list(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-def _schema_form(category: EventCategory | None, data: Any = None) -> SchemaForm | None:
-    """The category's extra fields as a form, when it has a schema the form builder can show."""
-    if category is None or not category.form_schema:
-        return None
-    try:
-        form_class = form_from_schema(category.form_schema)
-    except UnsupportedSchema:  # the category editor refuses these; report_event still checks the data
-        return None
-    return form_class(data, prefix="form_data")
-
-
 def _on_photo_field(field: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run an attachments write; its refusals (not a photo, too large …) land on the form's photo field."""
     try:
@@ -115,12 +104,13 @@ def _on_photo_field(field: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         raise InvalidInput(exc.message, code=exc.code, details={field: [str(exc.message)]}) from exc
 
 
-def _report(user: User, form: ReportForm, form_data: dict[str, Any]) -> Event:
+def _report(user: User, form: ReportForm, extra: SchemaForm | None) -> Event:
     """Report and attach the photos in one transaction: a refused photo undoes the report (and deletes
     the files already stored)."""
     photos: list[UploadedFile] = form.cleaned_data["photos"]
     after: list[UploadedFile] = form.cleaned_data["after_photos"] if form.cleaned_data["on_spot"] else []
-    with attachments.atomic_with_files():
+    form_data = extra.json_data() if extra is not None else {}
+    with extra_field_errors(extra), attachments.atomic_with_files():
         event, created = actions.report_event(user, **form.report_kwargs(form_data))
         if created and photos:  # linked to the report step even when an on-spot "handle" step follows
             _on_photo_field(
@@ -151,11 +141,10 @@ def report(request: HttpRequest) -> HttpResponse:
     bound = request.method == "POST"
     form = ReportForm(request.POST if bound else None, request.FILES if bound else None, tree=tree)
     category = page_queries.leaf_category(str(form.data.get("category", ""))) if bound else None
-    extra = _schema_form(category, request.POST if bound else None)
+    extra = extra_fields_form(category, request.POST if bound else None)
     if bound and form.is_valid() and (extra is None or extra.is_valid()):
-        form_data = extra.json_data() if extra is not None else {}
         try:
-            done = run_action(form, _report, user, form, form_data)
+            done = run_action(form, _report, user, form, extra)
         except PermissionDenied as exc:
             form.add_error(None, str(exc.message))
             done = None
@@ -173,7 +162,7 @@ def report(request: HttpRequest) -> HttpResponse:
 def report_fields(request: HttpRequest) -> HttpResponse:
     """The extra fields of one category (htmx swaps them into the report form)."""
     category = page_queries.leaf_category(request.GET.get("category", "")[:20])
-    return render(request, "events/_extra_fields.html", {"extra": _schema_form(category)})
+    return render(request, "events/_extra_fields.html", {"extra": extra_fields_form(category)})
 
 
 # --- the event page --------------------------------------------------------------------------------

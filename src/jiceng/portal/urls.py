@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", views.account, name="account"),
     path("me/export/", views.export, name="export"),
     path("report/", views.report, name="report"),
+    path("report/fields/", views.report_fields, name="report_fields"),
     path("reports/", views.my_reports, name="my_reports"),
     path("reports/<int:event_id>/", views.my_report, name="my_report"),
     path("feed/", views.feed, name="feed"),

@@ -13,15 +13,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.roles import Role
 from jiceng.core.errors import DomainError, PermissionDenied
 from jiceng.events import attachments, page_queries
 from jiceng.events import queries as event_queries
 from jiceng.events.actions import perform, report_event
-from jiceng.events.forms import ReportForm
+from jiceng.events.forms import ReportForm, extra_field_errors, extra_fields_form
 from jiceng.events.models import AttachmentStage, Event, EventState
+from jiceng.events.schema_form import SchemaForm
 from jiceng.events.workflow import can
 from jiceng.gis import maplibre
 from jiceng.org.models import Region
@@ -255,11 +256,11 @@ def export(request: HttpRequest) -> HttpResponse:
 # --- reports ------------------------------------------------------------------------------------------
 
 
-def _report(user: User, form: ReportForm, community: str) -> Event:
+def _report(user: User, form: ReportForm, extra: SchemaForm | None, community: str) -> Event:
     """Report and attach the photos in one transaction (a refused photo undoes the report)."""
-    kwargs = form.report_kwargs({})
+    kwargs = form.report_kwargs(extra.json_data() if extra is not None else {})
     kwargs.update(on_spot=False, on_spot_result="", region_code=community)
-    with attachments.atomic_with_files():
+    with extra_field_errors(extra), attachments.atomic_with_files():
         event, created = report_event(user, **kwargs)
         photos = form.cleaned_data["photos"]
         if created and photos:
@@ -283,21 +284,34 @@ def report(request: HttpRequest) -> HttpResponse:
     tree = page_queries.category_tree()
     bound = request.method == "POST"
     form = ReportForm(request.POST if bound else None, request.FILES if bound else None, tree=tree)
-    if bound and form.is_valid():
+    category = page_queries.leaf_category(str(form.data.get("category", ""))) if bound else None
+    # The category's extra fields, as on the grid worker's form (swapped by htmx when the category changes).
+    extra = extra_fields_form(category, request.POST if bound else None)
+    if bound and form.is_valid() and (extra is None or extra.is_valid()):
         try:
             ratelimit.hit(f"portal:report:{user.pk}", REPORTS_PER_HOUR, 3600)
-            done = run_action(form, _report, user, form, profile.region_code)
+            done = run_action(form, _report, user, form, extra, profile.region_code)
         except DomainError as exc:
             form.add_error(None, str(exc.message))
             done = None
         if done is not None:
             messages.success(request, _("Reported. The number is %(ref)s.") % {"ref": done.ref})
             return redirect("portal:my_report", event_id=done.pk)
-    if bound and request.FILES and form.errors:
+    if bound and request.FILES and (form.errors or (extra is not None and extra.errors)):
         form.add_error(None, _("Please choose the photos again."))
     return render(
-        request, "portal/report.html", {"form": form, "tree": tree, "map_config": _pick_map(profile.region)}
+        request,
+        "portal/report.html",
+        {"form": form, "extra": extra, "tree": tree, "map_config": _pick_map(profile.region)},
     )
+
+
+@require_GET
+@resident_required
+def report_fields(request: HttpRequest) -> HttpResponse:
+    """The extra fields of one category (htmx swaps them into the report form)."""
+    category = page_queries.leaf_category(request.GET.get("category", "")[:20])
+    return render(request, "events/_extra_fields.html", {"extra": extra_fields_form(category)})
 
 
 def _bounds(geometry: dict[str, Any] | None) -> list[float] | None:
