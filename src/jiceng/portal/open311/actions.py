@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +179,18 @@ def form_data_for(category: EventCategory, attributes: dict[str, list[str]]) -> 
     return data
 
 
+@contextmanager
+def _as_attribute_errors() -> Iterator[None]:
+    """The extra fields' errors of ``report_event`` as Open311 attribute errors (named by attribute code)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.code != "invalid_form_data" or not exc.details:
+            raise
+        name, messages = next(iter(exc.details.items()))
+        raise _attribute_error(name.removeprefix("form_data."), str(messages[0])) from exc
+
+
 def _location(data: RequestInput) -> tuple[float | None, float | None]:
     if data.lat or data.long:
         try:
@@ -213,7 +227,7 @@ def submit_request(client: ApiClient, data: RequestInput) -> ServiceRequest:
     token = secrets.token_hex(16)
     address = data.address_string.strip() or data.address_id.strip()
     name = f"{data.last_name.strip()}{data.first_name.strip()}"
-    with transaction.atomic():
+    with transaction.atomic(), _as_attribute_errors():
         event, _created = report_event(
             client.user,
             category=category.code,
