@@ -191,6 +191,47 @@ def test_extra_fields_refused_by_the_action_are_explained_in_chinese(
     assert "请填写“位置细节”。" in response.content.decode()
 
 
+def test_resident_reads_what_was_done_but_not_who_did_it(
+    org: Org, people: dict[str, Any], categories: Any
+) -> None:
+    client = as_user(people["a1"])
+    data = {
+        "category": "0301",
+        "title": "路边垃圾",
+        "urgency": "normal",
+        "coord_system": "wgs84",
+        **IN_GRID_A,
+    }
+    assert client.post(reverse("portal:report"), data).status_code == 302
+    event = Event.objects.get()
+    dispatcher, station = org.user("a", "dispatcher"), org.user("a", "handler")
+    lead = org.units["station_a"].code
+    perform(dispatcher, event.pk, "accept")
+    perform(dispatcher, event.pk, "dispatch", lead_unit=lead)
+    perform(station, event.pk, "return", comment="非本单位职责，请改派")
+    perform(dispatcher, event.pk, "dispatch", lead_unit=lead)
+    perform(station, event.pk, "sign")
+    perform(station, event.pk, "progress", comment="已通知环卫班组")
+    perform(station, event.pk, "handle", comment="已清理一半")
+    html = client.get(reverse("portal:my_report", args=[event.pk])).content.decode()
+    assert "已清理一半" in html and 'id="handling-result"' in html
+    perform(dispatcher, event.pk, "verify_fail", comment="桥下仍有垃圾")
+    html = client.get(reverse("portal:my_report", args=[event.pk])).content.decode()
+    assert "桥下仍有垃圾" in html and 'id="handling-result"' not in html  # being handled again
+    perform(station, event.pk, "handle", comment="已清运垃圾，现场恢复整洁。有问题请拨 13812345678")
+    perform(dispatcher, event.pk, "verify_pass", comment="现场核查已干净")
+    html = client.get(reverse("portal:my_report", args=[event.pk])).content.decode()
+    result = html.split('id="handling-result"', 1)[1].split("</div>", 1)[0]
+    assert "已清运垃圾，现场恢复整洁。" in result and "已清理一半" not in result
+    assert "现场核查已干净" in html and "rate-form" in html
+    assert "138****5678" in html and "13812345678" not in html  # personal data masked
+    # Internal words and who did what stay out.
+    assert "非本单位职责" not in html and "已通知环卫班组" not in html
+    for staff in (dispatcher, station):
+        assert staff.full_name not in html and staff.username not in html
+    assert org.units["station_a"].name not in html
+
+
 def test_report_without_location_uses_the_community(
     org: Org, people: dict[str, Any], categories: Any
 ) -> None:

@@ -4,6 +4,7 @@ it) plus their own things; staff see what lies in their jurisdiction (``core.sco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from jiceng.core.errors import NotFound
 from jiceng.core.scope import get_in_scope, scoped
-from jiceng.events.models import Event
+from jiceng.events.models import Event, EventFlow, EventState
 from jiceng.org.models import Region
 from jiceng.portal.actions import residents_under
 from jiceng.portal.models import (
@@ -30,6 +31,7 @@ from jiceng.portal.models import (
     VolunteerSignup,
     Vote,
 )
+from jiceng.portal.text import mask_personal_data
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -245,6 +247,61 @@ def my_report(user: User | AnonymousUser, event_id: int) -> Event:
     if found is None:
         raise NotFound()
     return found
+
+
+# What a resident sees of the flow of their own report: the steps, never who took them; the words of the
+# steps that answer the resident (the result, a verification, why it is reworked or refused), with ID and
+# phone numbers masked. Internal steps (return, progress, extension, supervision) and their words stay out.
+RESIDENT_STEPS = frozenset(
+    {
+        "report",
+        "accept",
+        "dispatch",
+        "sign",
+        "handle",
+        "verify_pass",
+        "verify_fail",
+        "reject",
+        "merge",
+        "evaluate",
+        "reopen",
+        "escalate",
+    }
+)
+RESIDENT_NOTES = frozenset({"handle", "verify_pass", "verify_fail", "reject"})
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    at: datetime
+    action: str
+    state: str
+    note: str  # the staff's words for the resident, masked; "" when none or not for residents
+
+
+def report_progress(event: Event) -> list[ProgressStep]:
+    """The resident's view of their report's flow, oldest first (``event`` comes from ``my_report``)."""
+    flows = (
+        EventFlow.objects.filter(event_id=event.pk, action__in=RESIDENT_STEPS)
+        .only("at", "action", "to_state", "comment")  # never the actor or the unit
+        .order_by("id")
+    )
+    return [
+        ProgressStep(
+            at=f.at,
+            action=f.action,
+            state=f.to_state,
+            note=mask_personal_data(f.comment.strip()) if f.action in RESIDENT_NOTES else "",
+        )
+        for f in flows
+    ]
+
+
+def handling_result(event: Event, steps: list[ProgressStep]) -> str:
+    """What was done, in the handler's words: the latest result, once the report is handled or closed."""
+    if event.state not in (EventState.HANDLED, EventState.CLOSED):
+        return ""
+    return next((s.note for s in reversed(steps) if s.action == "handle" and s.note), "")
 
 
 def feed_for(user: User | AnonymousUser) -> QuerySet[PublicReport]:

@@ -13,12 +13,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.roles import Role
 from jiceng.core.errors import DomainError, PermissionDenied
 from jiceng.events import attachments, page_queries
-from jiceng.events import queries as event_queries
 from jiceng.events.actions import perform, report_event
 from jiceng.events.forms import ReportForm, extra_field_errors, extra_fields_form
 from jiceng.events.models import AttachmentStage, Event, EventState
@@ -352,19 +352,20 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/my_reports.html", {"page": page})
 
 
+# The resident's words for the steps of ``queries.RESIDENT_STEPS``.
 TIMELINE_LABELS = {
-    "report": _("Reported"),
-    "accept": _("Accepted"),
-    "dispatch": _("Sent to the responsible unit"),
-    "sign": _("Taken on by the unit"),
-    "handle": _("Handled"),
-    "verify_pass": _("Checked and closed"),
-    "verify_fail": _("Being handled again"),
-    "reject": _("Not accepted"),
-    "merge": _("Merged with the same report"),
-    "evaluate": _("You rated it"),
-    "reopen": _("Reopened"),
-    "escalate": _("Passed up a level"),
+    "report": gettext_lazy("Reported"),
+    "accept": gettext_lazy("Accepted"),
+    "dispatch": gettext_lazy("Sent to the responsible unit"),
+    "sign": gettext_lazy("Taken on by the unit"),
+    "handle": gettext_lazy("Handled"),
+    "verify_pass": gettext_lazy("Checked and closed"),
+    "verify_fail": gettext_lazy("Being handled again"),
+    "reject": gettext_lazy("Not accepted"),
+    "merge": gettext_lazy("Merged with the same report"),
+    "evaluate": gettext_lazy("You rated it"),
+    "reopen": gettext_lazy("Reopened"),
+    "escalate": gettext_lazy("Passed up a level"),
 }
 
 
@@ -387,12 +388,8 @@ def my_report(request: HttpRequest, event_id: int) -> HttpResponse:
         if done is not None:
             messages.success(request, _("Thank you for your rating."))
             return redirect("portal:my_report", event_id=event.pk)
-    # What the resident sees of the flow: the steps, not the staff's names or internal comments.
-    steps = [
-        {"at": f.at, "label": TIMELINE_LABELS.get(f.action, ""), "state": f.to_state}
-        for f in event_queries.timeline(user, event)
-        if f.action in TIMELINE_LABELS
-    ]
+    progress = queries.report_progress(event)
+    steps = [{"label": TIMELINE_LABELS[s.action], "at": s.at, "note": s.note} for s in progress]
     photos = [a for a in attachments.attachments(user, event.pk) if a.kind == "photo"]
     return render(
         request,
@@ -400,6 +397,7 @@ def my_report(request: HttpRequest, event_id: int) -> HttpResponse:
         {
             "event": event,
             "steps": steps,
+            "result": queries.handling_result(event, progress),
             "photos": photos,
             "can_rate": can(user, event, "evaluate"),
             "rate_form": form,
