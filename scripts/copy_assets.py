@@ -27,6 +27,25 @@ ASSETS: list[tuple[str, str, str]] = [
     ("maplibre-gl", "dist/maplibre-gl.css", "maplibre-gl/maplibre-gl.css"),
 ]
 
+# Bootstrap Icons: only the icons the pages name in {% icon "…" %} (jiceng/web/templatetags/icons.py).
+ICONS = [
+    "bank",
+    "book",
+    "camera",
+    "card-list",
+    "chat-dots",
+    "check2-square",
+    "clipboard-check",
+    "heart",
+    "house",
+    "house-heart",
+    "megaphone",
+    "person",
+    "person-circle",
+    "plus-circle",
+]
+ASSETS += [("bootstrap-icons", f"icons/{name}.svg", f"bootstrap-icons/{name}.svg") for name in ICONS]
+
 LICENCE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "license")
 
 

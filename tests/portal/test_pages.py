@@ -318,6 +318,21 @@ def test_resident_pages_render(org: Org, people: dict[str, Any]) -> None:
         assert other.get(reverse(f"portal:{name}", args=[pk])).status_code == 404, name
 
 
+EMOJI = re.compile("[\u2190-\u2bff\uff0b\U0001f000-\U0001faff]")  # arrows, symbols, dingbats, ＋, emoji
+
+
+def test_home_draws_its_icons_without_an_emoji_font(
+    org: Org, people: dict[str, Any]
+) -> None:
+    html = as_user(people["a1"]).get(reverse("portal:home")).content.decode()
+    tiles = html.split('<nav class="tiles">', 1)[1].split("</nav>", 1)[0]
+    assert tiles.count("<a ") == 10 and tiles.count('<svg class="icon-svg"') == 10
+    tabbar = html.split('<nav class="tabbar"', 1)[1].split("</nav>", 1)[0]
+    assert tabbar.count('<svg class="icon-svg"') == 4
+    assert not EMOJI.findall(tiles + tabbar), EMOJI.findall(tiles + tabbar)
+    assert 'aria-hidden="true"' in tiles and "<script" not in tiles and "style=" not in tiles
+
+
 def test_staff_are_sent_to_the_staff_side(org: Org) -> None:
     client = as_user(org.user("a", "dispatcher"))
     assert client.get(reverse("portal:home")).status_code == 302
