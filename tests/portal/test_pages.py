@@ -321,16 +321,24 @@ def test_resident_pages_render(org: Org, people: dict[str, Any]) -> None:
 EMOJI = re.compile("[\u2190-\u2bff\uff0b\U0001f000-\U0001faff]")  # arrows, symbols, dingbats, ＋, emoji
 
 
-def test_home_draws_its_icons_without_an_emoji_font(
+def test_home_names_the_page_and_draws_its_icons_without_an_emoji_font(
     org: Org, people: dict[str, Any]
 ) -> None:
     html = as_user(people["a1"]).get(reverse("portal:home")).content.decode()
+    assert re.search(r"<title>首页 · A村 · 数字社区</title>", html)
     tiles = html.split('<nav class="tiles">', 1)[1].split("</nav>", 1)[0]
     assert tiles.count("<a ") == 10 and tiles.count('<svg class="icon-svg"') == 10
     tabbar = html.split('<nav class="tabbar"', 1)[1].split("</nav>", 1)[0]
     assert tabbar.count('<svg class="icon-svg"') == 4
     assert not EMOJI.findall(tiles + tabbar), EMOJI.findall(tiles + tabbar)
     assert 'aria-hidden="true"' in tiles and "<script" not in tiles and "style=" not in tiles
+    welcome = Client().get(reverse("portal:home")).content.decode()
+    assert "<title>欢迎 · 数字社区</title>" in welcome
+
+
+def test_my_page_calls_a_persons_name_xingming(org: Org, people: dict[str, Any]) -> None:
+    html = as_user(people["a1"]).get(reverse("portal:account")).content.decode()
+    assert "<dt>姓名</dt><dd>李明</dd>" in html and "名称" not in html
 
 
 def test_staff_are_sent_to_the_staff_side(org: Org) -> None:

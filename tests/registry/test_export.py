@@ -45,7 +45,7 @@ def test_export_is_masked_by_default_and_audited(
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     header, *rows = csv_rows(response)
-    assert header == imports.headers("person")
+    assert header == imports.headers("person") and header[0] == "姓名"  # a person's name, not 名称
     assert len(rows) == 1
     text = repr(rows)
     assert sample.id_number not in text and sample.phone not in text

@@ -225,6 +225,18 @@ def test_csv_in_gb18030_with_chinese_headers(org: Org) -> None:
     assert Person.objects.get().name == "张三"
 
 
+def test_a_persons_name_is_headed_xingming_and_the_former_header_still_imports(org: Org) -> None:
+    assert label_of("person", "name") == "姓名"
+    assert label_of("organization", "name") == "名称" and label_of("place", "name") == "名称"
+    header = ["名称", label_of("person", "id_number"), label_of("person", "region")]
+    rows = [header, ["王五", person(org, 3)["id_number"], org.regions["grid_a"].code]]
+    report = imports.import_file(
+        org.user("a", "grid_worker"), "person", io.BytesIO(csv_bytes(rows, "utf-8")), "旧模板.csv"
+    )
+    assert (report.created, report.errors) == (1, [])
+    assert Person.objects.get().name == "王五"
+
+
 def test_csv_with_field_names_and_english_headers_and_no_bom(org: Org) -> None:
     rows = [
         ["name", "ID number", "grid or village code"],

@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_noop
 
 from jiceng.core.validators import mask_id_number, mask_phone
 from jiceng.registry import codes, schema
@@ -31,7 +31,6 @@ SCHEMA_ONLY_LABELS = (
     gettext_noop("subject ID number"),
     gettext_noop("subject credit code"),
 )
-PERSON_NAME = pgettext_lazy("person", "name")
 
 EMPTY = [("", "—")]
 YES_NO = [("", "—"), ("1", _("Yes")), ("0", _("No"))]
@@ -152,8 +151,7 @@ class RecordForm(forms.Form):
         return None if key == "pk" or kind == "person" else key
 
     def _field(self, spec: schema.Field, regions: list[tuple[str, str]]) -> forms.Field:
-        label = PERSON_NAME if (self.kind, spec.name) == ("person", "name") else spec.label
-        common: dict[str, Any] = {"label": capfirst(label), "required": spec.required}
+        common: dict[str, Any] = {"label": capfirst(spec.label), "required": spec.required}
         model = model_field(self.kind, spec.name)
         field: forms.Field
         if spec.name == "region":

@@ -137,13 +137,19 @@ def _normalize_header(value: str) -> str:
     return "".join(value.split()).strip("*＊").lower()
 
 
+# Headers of older templates, still accepted: a person's 姓名 was headed 名称 before 2026-11.
+FORMER_HEADERS: dict[str, dict[str, str]] = {"person": {"名称": "name"}}
+
+
 @cache
 def _header_map(kind: str) -> dict[str, str]:
-    """Accepted header → field name: the label in each language, and the field name itself."""
+    """Accepted header → field name: the label in each language, former labels, and the field name."""
     accepted: dict[str, str] = {}
     for language in HEADER_LANGUAGES:
         for name, label in _labels(kind, language).items():
             accepted.setdefault(_normalize_header(label), name)
+    for header, name in FORMER_HEADERS.get(kind, {}).items():
+        accepted.setdefault(_normalize_header(header), name)
     for spec in schema.FIELDS[kind]:
         accepted[_normalize_header(spec.name)] = spec.name
     return accepted

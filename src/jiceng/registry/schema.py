@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jiceng.core.validators import InvalidValue, parse_credit_code, parse_id_number, parse_phone
 from jiceng.registry import codes
@@ -212,9 +212,12 @@ PLACE = [
     Field("lat", gettext_lazy("latitude"), coordinate(3, 54)),
 ]
 
+# A person's name is 姓名; the name of an organization, a place or a thing is 名称.
+PERSON_NAME = pgettext_lazy("person", "name")
+
 FIELDS: dict[str, list[Field]] = {
     "person": [
-        Field("name", gettext_lazy("name"), text(50), required=True),
+        Field("name", PERSON_NAME, text(50), required=True),
         Field("id_number", gettext_lazy("ID number"), id_number, personal=True),
         Field("ethnicity", gettext_lazy("ethnicity"), choice(codes.ETHNICITIES)),
         Field("phone", gettext_lazy("phone"), phone, personal=True),

@@ -32,7 +32,6 @@ from jiceng.audit.actions import record_sensitive_view
 from jiceng.core.errors import Conflict, NotFound, PermissionDenied
 from jiceng.registry import actions, page_queries, quality, queries, schema
 from jiceng.registry.forms import (
-    PERSON_NAME,
     DeleteForm,
     EndSpecialGroupForm,
     FilterForm,
@@ -188,7 +187,7 @@ COLUMNS: dict[str, list[Column]] = {
 }
 # The first column: what the record is called in the list.
 TITLE_LABELS: dict[str, Promise] = {
-    "person": PERSON_NAME,
+    "person": schema.PERSON_NAME,
     "household": gettext_lazy("household number"),
     "house": gettext_lazy("house code"),
     "organization": gettext_lazy("name"),
@@ -285,8 +284,6 @@ def _facts(kind: str, obj: Record, revealed: dict[str, str] | None) -> list[dict
             if obj.subject_organization is not None:
                 add(gettext_lazy("subject"), *_link(obj.subject_organization))
                 add(spec.label, obj.subject_organization.credit_code)
-        elif kind == "person" and name == "name":
-            add(PERSON_NAME, obj.name)  # type: ignore[attr-defined]
         elif spec.personal:
             full = revealed is not None and name in revealed
             value = revealed[name] if revealed is not None and name in revealed else _masked(obj, name)
