@@ -33,8 +33,8 @@ from jiceng.applications.workflow import (
     relation_holds,
     window_of,
 )
-from jiceng.core.errors import DomainError, InvalidInput, NotFound
-from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
+from jiceng.core.errors import DomainError, NotFound
+from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, extra_field_errors, form_from_schema
 from jiceng.registry import queries as registry_queries
 from jiceng.web.forms import run_action
 
@@ -140,7 +140,8 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 
 def _submit(user: User, item: str, data: dict[str, Any], extra: SchemaForm | None, key: str) -> Application:
-    try:
+    # The application form's own errors go on its fields; the rest on the intake form.
+    with extra_field_errors(extra):
         application, _created = actions.submit_application(
             user,
             item=item,
@@ -152,16 +153,6 @@ def _submit(user: User, item: str, data: dict[str, Any], extra: SchemaForm | Non
             form_data=extra.json_data() if extra is not None else {},
             idempotency_key=key,
         )
-    except InvalidInput as exc:
-        # The application form's own errors go on its fields; the rest on the intake form.
-        rest = {}
-        for name, problems in exc.details.items():
-            field = name.removeprefix("form_data.")
-            if extra is not None and name.startswith("form_data.") and field in extra.fields:
-                extra.add_error(field, problems)
-            else:
-                rest[name] = problems
-        raise InvalidInput(exc.message, code=exc.code, details=rest) from exc
     return application
 
 

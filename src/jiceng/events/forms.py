@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 
@@ -14,7 +12,6 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from jiceng.core.errors import InvalidInput
 from jiceng.events.models import Evaluation, EventCategory, EventState, Source, Urgency
 from jiceng.events.queries import EventFilter
 from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
@@ -131,24 +128,6 @@ def extra_fields_form(category: EventCategory | None, data: Any = None) -> Schem
     except UnsupportedSchema:  # the category editor refuses these
         return None
     return form_class(data, prefix="form_data")
-
-
-@contextmanager
-def extra_field_errors(extra: SchemaForm | None) -> Iterator[None]:
-    """Put the ``form_data.<name>`` errors of an action on the extra fields' form; the rest go on."""
-    try:
-        yield
-    except InvalidInput as exc:
-        rest: dict[str, Any] = {}
-        for name, problems in exc.details.items():
-            field = name.removeprefix("form_data.")
-            if extra is not None and name.startswith("form_data.") and field in extra.fields:
-                extra.add_error(field, problems)
-            else:
-                rest[name] = problems
-        if rest == exc.details:
-            raise
-        raise InvalidInput(exc.message, code=exc.code, details=rest) from exc
 
 
 # --- workflow actions ------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -50,6 +51,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+
+from jiceng.core.errors import InvalidInput
 
 PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 TEXTAREA_FROM = 200  # a string that may be longer than this gets a textarea
@@ -265,3 +268,21 @@ def form_from_schema(schema: dict[str, Any] | None, *, name: str = "ExtraFieldsF
         "__module__": __name__,
     }
     return type(name, (SchemaForm,), attrs)
+
+
+@contextmanager
+def extra_field_errors(extra: SchemaForm | None) -> Iterator[None]:
+    """Put the ``form_data.<name>`` errors of an action on the extra fields' form; the rest go on."""
+    try:
+        yield
+    except InvalidInput as exc:
+        rest: dict[str, Any] = {}
+        for name, problems in exc.details.items():
+            field = name.removeprefix("form_data.")
+            if extra is not None and name.startswith("form_data.") and field in extra.fields:
+                extra.add_error(field, problems)
+            else:
+                rest[name] = problems
+        if rest == exc.details:
+            raise
+        raise InvalidInput(exc.message, code=exc.code, details=rest) from exc

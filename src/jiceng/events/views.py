@@ -27,9 +27,9 @@ from openpyxl.styles import Font
 from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from jiceng.events import actions, attachments, page_queries, queries
-from jiceng.events.forms import ActionForm, ReportForm, SearchForm, extra_field_errors, extra_fields_form
+from jiceng.events.forms import ActionForm, ReportForm, SearchForm, extra_fields_form
 from jiceng.events.models import AttachmentStage, Evaluation, Event, EventState, Level, Source
-from jiceng.events.schema_form import SchemaForm
+from jiceng.events.schema_form import SchemaForm, extra_field_errors
 from jiceng.events.workflow import TRANSITIONS, Transition, available_actions
 from jiceng.web.forms import run_action
 

@@ -20,9 +20,9 @@ from jiceng.accounts.roles import Role
 from jiceng.core.errors import DomainError, PermissionDenied
 from jiceng.events import attachments, page_queries
 from jiceng.events.actions import perform, report_event
-from jiceng.events.forms import ReportForm, extra_field_errors, extra_fields_form
+from jiceng.events.forms import ReportForm, extra_fields_form
 from jiceng.events.models import AttachmentStage, Event, EventState
-from jiceng.events.schema_form import SchemaForm
+from jiceng.events.schema_form import SchemaForm, extra_field_errors
 from jiceng.events.workflow import can
 from jiceng.gis import maplibre
 from jiceng.org.models import Region
