@@ -576,3 +576,19 @@ def test_live_schema_preview(org: Org, page_as: Any) -> None:
     )
     assert 'class="error"' in unsupported.content.decode()
     assert client.get(url).status_code == 405
+
+
+def test_staff_only_comes_from_the_seed_and_is_edited_like_the_rest(org: Org, api_as: Any) -> None:
+    seed_categories()
+    staff_only = set(EventCategory.objects.filter(staff_only=True).values_list("code", flat=True))
+    assert {"ZZ01", "ZZ0101", "ZZ0102", "ZZ07", "ZZ1001"} <= staff_only
+    assert not staff_only & {"ZZ02", "ZZ0201", "CG0101", "MD0201"}
+    assert all(code.startswith("ZZ") for code in staff_only)
+    admin = api_as(org.user("county", "admin"))
+    version = EventCategory.objects.get(code="ZZ0201").version
+    changed = admin.patch_json(f"{API}/ZZ0201", {"version": version, "staff_only": True})
+    assert changed.status_code == 200 and changed.json()["staff_only"] is True
+    entry = AuditEntry.objects.filter(action="event_category.update", object_id="ZZ0201").get()
+    assert entry.changes["staff_only"] == {"before": False, "after": True}
+    refused = admin.patch_json(f"{API}/ZZ0201", {"version": version + 1, "staff_only": "maybe"})
+    assert refused.status_code == 422

@@ -140,7 +140,7 @@ def test_resident_report_asks_for_the_categorys_extra_fields(
     extra = page.locator("#extra-fields")
     page.select_option("#id_major", "02")  # one 小类: chosen at once, its fields follow
     expect(page.locator("#id_category")).to_have_value("0201")
-    expect(extra.get_by_label("坑洼大小")).to_be_visible()
+    expect(extra.get_by_label("坑洼大小")).to_be_visible(timeout=15_000)  # htmx, on a loaded machine too
     page.select_option("#id_major", "03")
     expect(page.locator("#id_category")).to_have_value("0301")
     expect(extra.locator("input, select, textarea")).to_have_count(0)

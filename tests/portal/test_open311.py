@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from jiceng.events import category_cache
 from jiceng.events.actions import perform, report_event
-from jiceng.events.models import Event, EventState, Source
+from jiceng.events.models import Event, EventCategory, EventState, Source
 from jiceng.portal.models import ServiceRequest
 from jiceng.portal.open311 import queries
 from tests.conftest import Org
@@ -356,3 +357,16 @@ def test_posts_are_rate_limited_per_ip(
     assert pothole(org, api_key.key).status_code == 201
     assert pothole(org, api_key.key).status_code == 429
     assert Event.objects.count() == 2
+
+
+def test_staff_only_categories_are_no_services(org: Org, services: Any, api_key: Open311Client) -> None:
+    """重点人群 and the like are staff's own work: not listed, not described, not accepted."""
+    EventCategory.objects.filter(code="D0101").update(staff_only=True)
+    category_cache.reset()
+    rows = json_of(Client().get(f"{BASE}/services.json", county(org)))
+    assert [r["service_code"] for r in rows] == ["0201", "0301"]
+    assert_error(Client().get(f"{BASE}/services/D0101.json", county(org)), 404)
+    before = Event.objects.count()
+    response = post(org, api_key.key, service_code="D0101", lat=IN_GRID_A["lat"], long=IN_GRID_A["lng"])
+    assert_error(response, 404)
+    assert Event.objects.count() == before

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiceng.accounts.models import User
+from jiceng.core.errors import InvalidInput
 from jiceng.events.actions import perform
 from jiceng.events.models import Event, EventAttachment
 from jiceng.portal import actions
@@ -474,3 +475,35 @@ def test_a_resident_without_a_community_chooses_one_first(org: Org, categories: 
     assert client.get(reverse("portal:report")).status_code == 302  # a township is not a community
     client.post(reverse("portal:account"), {"form": "community", "community": org.regions["village_b"].code})
     assert client.get(reverse("portal:report")).status_code == 200
+
+
+def test_residents_are_not_offered_staff_only_categories(
+    org: Org, people: dict[str, Any], services: Any
+) -> None:
+    """A 大类 whose every 小类 is staff's own work disappears from the resident's form; a staff-only 小类
+    beside others disappears alone; posting its code anyway is refused and changes nothing."""
+    from jiceng.events import category_cache
+    from jiceng.events.actions import report_event
+    from jiceng.events.models import EventCategory
+
+    EventCategory.objects.filter(code__in=["D0101", "0201"]).update(staff_only=True)
+    category_cache.reset()
+    EventCategory.objects.create(
+        code="0202", name="井盖缺失", parent=services["road"], platform="law_enforcement"
+    )
+    client = as_user(people["a1"])
+    page = client.get(reverse("portal:report")).text
+    assert 'value="0301"' in page and 'value="0202"' in page
+    assert 'value="0201"' not in page and "婚姻家庭纠纷" not in page and 'value="D0101"' not in page
+    assert "坑洼大小" not in client.get(reverse("portal:report_fields"), {"category": "0201"}).text
+    before = Event.objects.count()
+    refused = client.post(reverse("portal:report"), {"category": "D0101", "title": "邻居吵架"})
+    assert refused.status_code == 200 and Event.objects.count() == before
+    with pytest.raises(InvalidInput) as caught:
+        report_event(people["a1"], category="D0101", title="邻居吵架")
+    assert caught.value.code == "category_staff_only" and "category" in caught.value.details
+    # Staff report in it as before.
+    event, created = report_event(
+        org.user("a", "grid_worker"), category="D0101", title="邻里纠纷", form_data={"parties": 2}
+    )
+    assert created and event.category.code == "D0101"

@@ -234,6 +234,8 @@ def report_event(
     # A repeat (same hotline order number or Idempotency-Key) is found when the insert below hits the
     # unique constraint: the usual case, a new report, costs no lookup.
     cat = _leaf_category(category)
+    if cat.staff_only and source == Source.RESIDENT:
+        raise field_error("category", _("Residents cannot report in this category."), "category_staff_only")
     title = title.strip()
     if not title:
         raise field_error("title", _("A title is required."), "required")

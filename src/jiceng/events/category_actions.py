@@ -51,6 +51,7 @@ EDITABLE = (
     *DAY_FIELDS,
     "form_schema",
     "on_spot_needs_confirmation",
+    "staff_only",
     "is_active",
     "sort",
 )
@@ -181,7 +182,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "form_schema" in values:
         clean["form_schema"] = check_form_schema(values["form_schema"])
-    for name in ("on_spot_needs_confirmation", "is_active"):
+    for name in ("on_spot_needs_confirmation", "staff_only", "is_active"):
         if name in values:
             if not isinstance(values[name], bool):
                 raise field_error(name, _("Must be true or false."), "invalid_bool")

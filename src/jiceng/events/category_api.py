@@ -31,6 +31,7 @@ class CategoryRef(Schema):
 class CategoryDetailOut(CategoryOut):
     handler_hint: str
     on_spot_needs_confirmation: bool
+    staff_only: bool
     is_active: bool
     sort: int
     version: int
@@ -63,6 +64,7 @@ class CategoryIn(Schema):
     verify_days: int = Field(2, description=DAYS)
     form_schema: dict[str, Any] = Field({}, description='Extra fields: a JSON Schema with "type": "object"')
     on_spot_needs_confirmation: bool = True
+    staff_only: bool = Field(False, description="Not offered to residents (portal, Open311)")
     sort: int = 0
 
 
@@ -82,6 +84,7 @@ class CategoryPatch(Schema):
     verify_days: int | None = Field(None, description=DAYS)
     form_schema: dict[str, Any] | None = None
     on_spot_needs_confirmation: bool | None = None
+    staff_only: bool | None = None
     is_active: bool | None = None
     sort: int | None = None
 

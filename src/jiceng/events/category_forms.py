@@ -77,6 +77,11 @@ class CategoryForm(forms.Form):
     on_spot_needs_confirmation = forms.BooleanField(
         label=_("On-spot handling needs the dispatcher's confirmation"), required=False, initial=True
     )
+    staff_only = forms.BooleanField(
+        label=_("Reported by staff only"),
+        required=False,
+        help_text=_("Residents do not see it on the portal or through Open311."),
+    )
     form_schema = forms.CharField(
         label=_("Extra fields (JSON Schema)"),
         required=False,

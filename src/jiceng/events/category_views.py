@@ -121,6 +121,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
             handler_hint=parent.handler_hint,
             urgencies=parent.urgencies,
             on_spot_needs_confirmation=parent.on_spot_needs_confirmation,
+            staff_only=parent.staff_only,
             form_schema=schema_text(parent.form_schema),
         )
     form = CategoryForm(request.POST or None, initial=initial)

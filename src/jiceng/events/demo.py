@@ -1334,6 +1334,8 @@ class History:
             source = forced.get("source") or rng.choice([Source.HOTLINE, Source.RESIDENT, Source.GRID_WORKER])
             township, village, grid = duplicate_of.township, duplicate_of.village, duplicate_of.grid
             category, family = duplicate_of.category, duplicate_of.family
+            if category.staff_only and source == Source.RESIDENT:
+                source = Source.GRID_WORKER  # residents are not offered staff's categories
             start = forced.get("start") or self.calendar.add_work_hours(
                 duplicate_of.start, rng.uniform(3, 10)
             )
@@ -1347,6 +1349,8 @@ class History:
             pool = self.categories
             if source == Source.IOT:
                 pool = [c for c in pool if _texts(c[1].iot, c[0].name)] or pool
+            if source == Source.RESIDENT:
+                pool = [c for c in pool if not c[0].staff_only]
             category, family, _weight = rng.choices(pool, weights=[w for _c, _f, w in pool])[0]
             start = forced.get("start") or self.start_time(rng, source, (8, 40))
             lng, lat = self.point_in(grid, rng)

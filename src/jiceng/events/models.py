@@ -101,6 +101,13 @@ class EventCategory(models.Model):
     handle_days = models.PositiveSmallIntegerField(_("working days to handle"), default=5)
     verify_days = models.PositiveSmallIntegerField(_("working days to verify"), default=2)
     form_schema = models.JSONField(_("extra fields (JSON Schema)"), default=dict, blank=True)
+    staff_only = models.BooleanField(
+        _("reported by staff only"),
+        default=False,
+        help_text=_(
+            "Not offered to residents (portal, Open311): staff's own work, such as 重点人群 and 社区矫正."
+        ),
+    )
     on_spot_needs_confirmation = models.BooleanField(
         _("on-spot handling needs the dispatcher's confirmation"), default=True
     )

@@ -106,8 +106,9 @@ def queue_events(user: User, name: str) -> QuerySet[Event]:
 # --- the report form -----------------------------------------------------------------------------
 
 
-def category_tree() -> list[tuple[EventCategory, list[tuple[EventCategory, str]]]]:
-    """Active categories as (大类, [(leaf, its name below the 大类), …]); a childless 大类 is its own leaf."""
+def category_tree(*, residents: bool = False) -> list[tuple[EventCategory, list[tuple[EventCategory, str]]]]:
+    """Active categories as (大类, [(leaf, its name below the 大类), …]); a childless 大类 is its own leaf.
+    ``residents``: only what residents may report (no staff-only leaf, no 大类 left without leaves)."""
     cats = list(queries.categories().order_by("sort", "code"))
     by_parent: dict[int | None, list[EventCategory]] = {}
     for c in cats:
@@ -124,12 +125,18 @@ def category_tree() -> list[tuple[EventCategory, list[tuple[EventCategory, str]]
             for leaf in leaves(child, f"{path} › {child.name}" if path else child.name)
         ]
 
-    return [(root, leaves(root, "")) for root in by_parent.get(None, []) if root.pk in active]
+    tree = [(root, leaves(root, "")) for root in by_parent.get(None, []) if root.pk in active]
+    if residents:
+        tree = [(root, [leaf for leaf in found if not leaf[0].staff_only]) for root, found in tree]
+        tree = [(root, found) for root, found in tree if found]
+    return tree
 
 
-def leaf_category(code: str) -> EventCategory | None:
+def leaf_category(code: str, *, residents: bool = False) -> EventCategory | None:
     category = queries.categories().filter(code=code).first()
     if category is None or category.children.filter(is_active=True).exists():
+        return None
+    if residents and category.staff_only:
         return None
     return category
 

@@ -40,6 +40,7 @@ INHERITED = (
     *category_actions.HOUR_FIELDS,
     *category_actions.DAY_FIELDS,
     "on_spot_needs_confirmation",
+    "staff_only",
     "form_schema",
 )
 SORT_STEP = 10

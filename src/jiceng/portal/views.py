@@ -281,10 +281,12 @@ def report(request: HttpRequest) -> HttpResponse:
     if profile is None:
         messages.info(request, _("Choose your community first."))
         return redirect("portal:account")
-    tree = page_queries.category_tree()
+    tree = page_queries.category_tree(residents=True)
     bound = request.method == "POST"
     form = ReportForm(request.POST if bound else None, request.FILES if bound else None, tree=tree)
-    category = page_queries.leaf_category(str(form.data.get("category", ""))) if bound else None
+    category = (
+        page_queries.leaf_category(str(form.data.get("category", "")), residents=True) if bound else None
+    )
     # The category's extra fields, as on the grid worker's form (swapped by htmx when the category changes).
     extra = extra_fields_form(category, request.POST if bound else None)
     if bound and form.is_valid() and (extra is None or extra.is_valid()):
@@ -310,7 +312,7 @@ def report(request: HttpRequest) -> HttpResponse:
 @resident_required
 def report_fields(request: HttpRequest) -> HttpResponse:
     """The extra fields of one category (htmx swaps them into the report form)."""
-    category = page_queries.leaf_category(request.GET.get("category", "")[:20])
+    category = page_queries.leaf_category(request.GET.get("category", "")[:20], residents=True)
     return render(request, "events/_extra_fields.html", {"extra": extra_fields_form(category)})
 
 

@@ -21,12 +21,13 @@ from jiceng.accounts.models import User, UserRole
 from jiceng.accounts.permissions import require_role
 from jiceng.accounts.roles import Role
 from jiceng.audit.actions import record
-from jiceng.core.errors import InvalidInput, NotFound, PermissionDenied, field_error
+from jiceng.core.errors import InvalidInput, PermissionDenied, field_error
 from jiceng.core.scope import get_in_scope
 from jiceng.events.actions import report_event
 from jiceng.events.models import Event, EventCategory, Source
 from jiceng.org.models import Region, RegionLevel
 from jiceng.portal.models import ApiClient, ServiceRequest
+from jiceng.portal.open311 import queries as open311_queries
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -214,9 +215,7 @@ def submit_request(client: ApiClient, data: RequestInput) -> ServiceRequest:
         raise PermissionDenied(_("The api_key is not valid."))
     if not data.service_code:
         raise field_error("service_code", _("service_code was not provided."), "required")
-    category = EventCategory.objects.filter(code=data.service_code, is_active=True).first()
-    if category is None or category.children.filter(is_active=True).exists():
-        raise NotFound(_("service_code %(code)s was not found.") % {"code": data.service_code[:20]})
+    category = open311_queries.service(data.service_code)
     lng, lat = _location(data)
     if data.media_url:
         try:

@@ -43,10 +43,10 @@ def jurisdiction(jurisdiction_id: str | None) -> Region:
 
 
 def services() -> list[EventCategory]:
-    """Open311 services: the active leaf categories."""
+    """Open311 services: the active leaf categories residents may report."""
     return list(
         EventCategory.objects.select_related("parent")
-        .filter(is_active=True)
+        .filter(is_active=True, staff_only=False)
         .annotate(active_children=Count("children", filter=Q(children__is_active=True)))
         .filter(active_children=0)
         .order_by("sort", "code")
@@ -54,7 +54,7 @@ def services() -> list[EventCategory]:
 
 
 def service(code: str) -> EventCategory:
-    category = EventCategory.objects.filter(code=code, is_active=True).first()
+    category = EventCategory.objects.filter(code=code, is_active=True, staff_only=False).first()
     if category is None or category.children.filter(is_active=True).exists():
         raise NotFound(_("service_code %(code)s was not found.") % {"code": code[:20]})
     return category
