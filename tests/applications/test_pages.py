@@ -245,3 +245,30 @@ def test_intake_form_names_its_groups_with_a_legend(page_as: Any, svc: Services)
     assert 'for=""' not in html
     legends = [legend.strip() for legend in re.findall(r"<legend>([^<]+)", html)]
     assert "申请人" in legends and "已收材料" in legends
+
+
+def test_a_resident_rates_their_online_application_from_the_portal(page_as: Any, svc: Services) -> None:
+    from jiceng.applications.models import Rating
+    from tests.applications.conftest import at
+
+    resident = svc.org.user("none", "resident")
+    app, _ = submit_application(
+        resident,
+        item="MZ-006",
+        applicant_name="王五",
+        applicant_phone="13700001111",
+        region_code=svc.org.regions["village_a"].code,
+        provided=all_materials("MZ-006"),
+        now=at("2026-03-09", 9),
+    )
+    window = svc.user("a", "window")
+    perform(window, app.pk, "accept", now=at("2026-03-09", 9, 10))
+    client = page_as(resident)
+    assert "服务评价" not in client.get("/portal/services/").content.decode()  # not concluded yet
+    perform(window, app.pk, "approve", comment="当场办结", now=at("2026-03-09", 9, 30))
+    page = client.get("/portal/services/").content.decode()
+    link = re.search(r'href="(/services/rate/[^"]+)">服务评价', page).group(1)  # type: ignore[union-attr]
+    assert client.post(link, {"rating": "very_satisfied"}).status_code == 302
+    rating = Rating.objects.get(application=app)
+    assert (rating.rated_by, rating.channel) == (resident, "online")
+    assert "服务评价" not in client.get("/portal/services/").content.decode()

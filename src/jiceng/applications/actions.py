@@ -823,6 +823,13 @@ def rating_path(application: Application) -> str:
     return reverse("applications:rate", args=[rating_token(application)])
 
 
+def open_rating_path(application: Application) -> str:
+    """The rating link's path while ``application`` awaits its rating, else ""."""
+    if application.state not in CONCLUDED_STATES or hasattr(application, "rating"):
+        return ""
+    return rating_path(application)
+
+
 def application_for_rating(token: str) -> Application:
     """The application a rating link is for; RatingLinkInvalid / RatingLinkExpired otherwise."""
     try:
@@ -847,10 +854,12 @@ def rate_by_link(
     rating: str,
     tags: Iterable[str] = (),
     comment: str = "",
+    by: User | AnonymousUser | None = None,
     now: datetime | None = None,
 ) -> Application:
     """The applicant's 好差评 through the rating link: the signed link is the authority, no account needed.
-    Once only: a second rating answers AlreadyRated."""
+    Once only: a second rating answers AlreadyRated. ``by``: whoever opened the link; the applicant's own
+    account (online applications) is recorded as the rater, anyone else's not."""
     now = now or timezone.now()
     with transaction.atomic():
         application = application_for_rating(token)
@@ -859,8 +868,11 @@ def rate_by_link(
         if application.state not in CONCLUDED_STATES:
             raise ActionNotAvailable(_("This action is not available in the application's current state."))
         values = {"comment": comment.strip(), "rating": rating, "tags": list(tags)}
+        own = (
+            by if by is not None and by.is_authenticated and by.pk == application.applicant_user_id else None
+        )
         try:
-            return _apply(application, TRANSITIONS["rate"], None, now, values)
+            return _apply(application, TRANSITIONS["rate"], own, now, values)
         except Conflict as exc:  # rated or changed at the same moment
             if Rating.objects.filter(application=application).exists():
                 raise AlreadyRated() from exc

@@ -266,6 +266,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
                 rating=form.cleaned_data["rating"],
                 tags=form.cleaned_data["tags"],
                 comment=form.cleaned_data["comment"],
+                by=request.user,
             )
         except DomainError as exc:
             form.add_error(None, str(exc.message))

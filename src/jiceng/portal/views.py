@@ -544,12 +544,14 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
 def services(request: HttpRequest) -> HttpResponse:
     """The 办件 catalog (what to bring, how long it takes) and the resident's own applications."""
     from jiceng.applications import queries as applications
+    from jiceng.applications.actions import open_rating_path
 
+    mine = applications.applications(request.user).select_related("item", "rating").order_by("-id")[:50]
     return render(
         request,
         "portal/services.html",
         {
             "items": applications.items().prefetch_related("materials").order_by("level", "name"),
-            "mine": applications.applications(request.user).select_related("item").order_by("-id")[:50],
+            "mine": [(a, open_rating_path(a)) for a in mine],
         },
     )
