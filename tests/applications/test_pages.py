@@ -202,7 +202,14 @@ def test_the_applicant_rates_at_the_window_by_the_qr_code(page_as: Any, svc: Ser
     page = window.get(f"/services/{app.pk}/").content.decode()
     # The window shows the link as a QR code for the applicant's phone, and no rating form of its own.
     assert 'class="qr"' in page and "/services/rate/" in page and 'name="rate-rating"' not in page
-    link = re.search(r'href="(http://testserver/services/rate/[^"]+)"', page).group(1)  # type: ignore[union-attr]
+    # The code only, no link to click: the applicant scans it (the SVG's title holds the address).
+    link = re.search(r"<title>(http://testserver/services/rate/[^<]+)</title>", page).group(1)  # type: ignore[union-attr]
+    assert f'href="{link}"' not in page
+    # Staff who open it anyway get no form.
+    staff_view = window.get(link).content.decode()
+    assert "工作人员不得代为评价" in staff_view and 'name="rating"' not in staff_view
+    assert window.post(link, {"rating": "very_satisfied"}).status_code == 200
+    assert not hasattr(Application.objects.get(pk=app.pk), "rating")
     leader = page_as(svc.org.user("county", "leader")).get(f"/services/{app.pk}/").content.decode()
     assert 'class="qr"' not in leader
 

@@ -94,6 +94,10 @@ def test_staff_and_agents_never_rate_for_the_applicant(svc: Services) -> None:
         assert "rate" not in [t.action for t in available_actions(user, app)]
     admin = User.objects.create_superuser("rating-test-admin", password="x-Very-long-1")
     assert "rate" not in [t.action for t in available_actions(admin, app)]
+    # Nor through the applicant's link while signed in as staff.
+    for user in (svc.user("a", "window"), svc.org.user("a", "village_cadre"), admin):
+        with pytest.raises(PermissionDenied):
+            rate_by_link(rating_token(app), rating="very_satisfied", by=user)
     assert not Rating.objects.exists()
 
 

@@ -814,6 +814,20 @@ class AlreadyRated(Conflict):
     default_message = gettext_lazy("This application has been rated already. Thank you.")
 
 
+STAFF_DO_NOT_RATE = gettext_lazy("Staff do not rate for the applicant.")
+
+
+def _is_applicant(user: User | AnonymousUser | None, application: Application) -> bool:
+    return user is not None and user.is_authenticated and user.pk == application.applicant_user_id
+
+
+def staff_not_applicant(user: User | AnonymousUser | None, application: Application) -> bool:
+    """Signed in as staff (a unit, or any role but resident) other than the applicant: may not rate."""
+    if user is None or not user.is_authenticated or _is_applicant(user, application):
+        return False
+    return user.unit_id is not None or user.is_superuser or bool(user.role_codes - {Role.RESIDENT})
+
+
 def rating_token(application: Application) -> str:
     """The signed key of ``application``'s rating link (it names no one; valid RATING_LINK_DAYS)."""
     return signing.dumps(application.pk, salt=RATING_SALT)
@@ -868,11 +882,11 @@ def rate_by_link(
         if application.state not in CONCLUDED_STATES:
             raise ActionNotAvailable(_("This action is not available in the application's current state."))
         values = {"comment": comment.strip(), "rating": rating, "tags": list(tags)}
-        own = (
-            by if by is not None and by.is_authenticated and by.pk == application.applicant_user_id else None
-        )
+        if staff_not_applicant(by, application):
+            raise PermissionDenied(STAFF_DO_NOT_RATE)
+        own = by if _is_applicant(by, application) else None
         try:
-            return _apply(application, TRANSITIONS["rate"], own, now, values)
+            return _apply(application, TRANSITIONS["rate"], own, now, values)  # type: ignore[arg-type]
         except Conflict as exc:  # rated or changed at the same moment
             if Rating.objects.filter(application=application).exists():
                 raise AlreadyRated() from exc

@@ -282,6 +282,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "rating": getattr(application, "rating", None),
             "open": application.state in CONCLUDED_STATES,
+            "staff": actions.staff_not_applicant(request.user, application),
         },
     )
 
