@@ -206,6 +206,12 @@ def test_the_deadline_check_keeps_overdue_counts_right(org: Org, history: Histor
         want = direct(org.regions[prefix].scope_prefix, data["period_start"], data["today"])
         assert data["cards"]["overdue"] == want["overdue"] > 0
         assert data["cards"]["reported"] == want["reported"]
+    # The ranking's overdue column is the cards' (open and red now), not the period's closed-late.
+    data = queries.dashboard(org.user("county", "leader"), None)
+    for row in data["children"]:
+        want = direct(row["code"][:9], data["period_start"], data["today"])
+        assert row["overdue_now"] == want["overdue"]
+    assert sum(r["overdue_now"] for r in data["children"]) == data["cards"]["overdue"]
 
 
 def test_pages_render_with_their_data(org: Org, history: History, page_as: Any) -> None:

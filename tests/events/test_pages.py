@@ -450,6 +450,11 @@ def test_search_filters_within_the_jurisdiction(org: Org, categories, page_as) -
     assert road.title in by_state and bridge.title not in by_state
     by_region = client.get(f"/events/search/?region={org.regions['grid_a'].code}&state=open").content.decode()
     assert bridge.title in by_region and road.title in by_region
+    # A township's own code (with its trailing zeros) finds its events, as its prefix does.
+    township = org.regions["township_a"]
+    assert township.code != township.scope_prefix
+    by_township = client.get(f"/events/search/?region={township.code}").content.decode()
+    assert bridge.title in by_township and road.title in by_township
     # An invalid filter is shown and ignored; the valid ones still apply.
     bad = client.get("/events/search/?region=abc&since=notadate&q=桥下").content.decode()
     assert 'class="form-errors"' in bad and bridge.title in bad and road.title not in bad

@@ -65,7 +65,7 @@ class RatesOut(Plain):
     reported: int
     accepted: int
     closed: int
-    overdue: int
+    overdue: int = Field(description="Of the period's events: closed late, or open and past a deadline")
     on_time_rate: float | None
     close_rate: float | None
     rework_rate: float | None
@@ -84,7 +84,8 @@ class RankOut(RatesOut):
     code: str = Field(description="Region code, or the unit's id for units")
     name: str
     level: str
-    open: int
+    open: int = Field(description="Open now")
+    overdue_now: int = Field(description="Open and past a deadline now (the cards' overdue)")
 
 
 class RecurringOut(Plain):

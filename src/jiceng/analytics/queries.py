@@ -333,6 +333,7 @@ def _ranked(
             "name": p.name,
             "level": p.level,
             "open": now.get((p.code, Slice.TOTAL.value, ""), empty).get("open", 0),
+            "overdue_now": now.get((p.code, Slice.TOTAL.value, ""), empty).get("overdue", 0),
             **_rates(period.get(p.code, empty)),
         }
         for p in chosen
@@ -411,6 +412,7 @@ def dashboard(
             "name": unit_names.get(pk, str(pk)),
             "level": "",
             "open": now_by_unit.get(str(pk), {}).get("open", 0),
+            "overdue_now": now_by_unit.get(str(pk), {}).get("overdue", 0),
             **_rates(by_unit.get(str(pk), {})),
         }
         for pk in unit_ids

@@ -25,6 +25,7 @@ from jiceng.events.models import (
     Warning,
 )
 from jiceng.events.workflow import LEVEL_REGION, TRIAGE_ROLE, may_see_reporter
+from jiceng.org.models import Region
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -159,6 +160,13 @@ class EventFilter:
     open_only: bool = False
 
 
+def _region_prefix(code: str) -> str:
+    """A region's own code (a township's 331129102000) as the prefix its events' codes share
+    (331129102); anything else is taken as a prefix already."""
+    region = Region.objects.filter(code=code).only("code", "level").first()
+    return region.scope_prefix if region is not None else code
+
+
 def search(user: User | AnonymousUser, f: EventFilter) -> QuerySet[Event]:
     qs = events(user)
     if f.state:
@@ -170,7 +178,7 @@ def search(user: User | AnonymousUser, f: EventFilter) -> QuerySet[Event]:
     if f.source:
         qs = qs.filter(source=f.source)
     if f.region:
-        qs = qs.filter(region_code__startswith=f.region)
+        qs = qs.filter(region_code__startswith=_region_prefix(f.region))
     if f.since:
         qs = qs.filter(reported_at__gte=f.since)
     if f.until:
