@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
-# The seed's staff-only 大类 (their 小类 follow): staff's own work under 综治工作.
-STAFF_ONLY = ("ZZ01", "ZZ03", "ZZ04", "ZZ05", "ZZ06", "ZZ07", "ZZ08", "ZZ09", "ZZ10")
+# The seed's staff-only categories (a 大类's 小类 follow): staff's own work, e.g. 重点人群, 企业信用, 来访接待.
+STAFF_ONLY = (
+    *("ZZ01", "ZZ03", "ZZ04", "ZZ05", "ZZ06", "ZZ07", "ZZ08", "ZZ09", "ZZ10"),
+    *("ZF0502", "ZF0503", "SC05"),
+    *("BM0102", "BM0104", "BM0202", "BM0302", "BM0303", "BM0402", "BM0404", "BM0802"),
+)
 
 
 def mark_seeded(apps, schema_editor):  # type: ignore[no-untyped-def]
