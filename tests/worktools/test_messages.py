@@ -39,6 +39,8 @@ def test_direct_messages_unread_and_notifications(org: Org, api_as: Any) -> None
     assert d.get("/api/v1/worktools/conversations/unread").json() == {"unread": 2}
     # One notification for the burst, not one per message.
     assert Notification.objects.filter(user=dispatcher, kind="message").count() == 1
+    # It reads as the message, not as the chat's internal key ("direct:…").
+    assert Notification.objects.get(user=dispatcher, kind="message").body == "解放路积水"
     assert [m["body"] for m in d.get(url).json()] == ["解放路积水", "已到现场"]
     d.post_json(f"/api/v1/worktools/conversations/{conv['id']}/read", {})
     assert d.get("/api/v1/worktools/conversations/unread").json() == {"unread": 0}

@@ -161,7 +161,8 @@ def send(
         ]
         if fresh:
             title = _("Message from %(who)s") % {"who": user.full_name or user.username}
-            notify(fresh, "message", title, str(conversation)[:100] or body[:100])
+            # A group by its name; a one-to-one chat (no title, only an internal key) by the message itself.
+            notify(fresh, "message", title, conversation.title[:100] or body[:100])
         record(
             "message.send",
             actor=user,
