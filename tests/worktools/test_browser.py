@@ -93,6 +93,13 @@ def test_patrol_with_a_lost_connection(
     phone.select_option("#checkin-place", places["a"].code)
     phone.get_by_role("button", name=zh("Check in here")).click()
     expect(phone.locator("#checkin-result")).to_have_class("ok")
+    # A place with no location on record: checked in, no made-up distance.
+    KeyPlace.objects.filter(pk=places["a"].pk).update(lng=None, lat=None)
+    phone.select_option("#checkin-place", places["a"].code)
+    phone.get_by_role("button", name=zh("Check in here")).click()
+    expect(phone.locator("#checkin-result")).to_have_text(
+        zh("Checked in (the place has no location on record to compare with)")
+    )
     walk_to(len(ROUTE) - 1)
     no_sideways_scroll(phone)
     watch.screenshot("phone-patrol")
@@ -107,10 +114,18 @@ def test_patrol_with_a_lost_connection(
     assert patrol.state == PatrolState.ENDED and patrol.point_count == len(ROUTE) and patrol.distance_m > 300
     assert PatrolEvent.objects.filter(patrol=patrol, event__title="巡查发现路边垃圾").count() == 1
     assert Event.objects.filter(title="巡查发现路边垃圾").count() == 1
-    assert patrol.checkins.get().place_id == places["a"].pk
+    assert [c.place_id for c in patrol.checkins.all()] == [places["a"].pk] * 2
     # What failed while the phone was offline failed on purpose.
     offline = ("ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest")  # the badge's poll
     watch.assert_clean(ignore=offline)
+
+    # Someone who does not patrol sees why, and the page neither fails nor asks for the location.
+    desk, desk_watch = open_page("desktop")
+    log_in(desk, base, org.user("a", "dispatcher").username, "/worktools/m/patrol/")
+    expect(desk.locator("#patrol")).to_contain_text(
+        zh("Only grid workers, village cadres and safety officers patrol.")
+    )
+    desk_watch.assert_clean()
 
 
 def test_two_staff_exchange_messages_live(open_page: Any, live_server: Any, org: Org) -> None:

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var root = document.getElementById("patrol");
-  if (!root) { return; }
+  // No patrol controls (a role that does not patrol): nothing to track, no location to ask for.
+  if (!root || !document.getElementById("patrol-status")) { return; }
   var csrf = (root.querySelector("[name=csrfmiddlewaretoken]") || {}).value || "";
   var text = function (name, values) {
     var s = root.getAttribute("data-text-" + name) || "";
@@ -154,8 +155,11 @@
       if (!data.get("photo") || !data.get("photo").size) { data.delete("photo"); }
       api("POST", root.getAttribute("data-checkin-url"), data, true).then(function (res) {
         if (res.status === 200 || res.status === 201) {
-          var m = res.data.distance_m === null ? "?" : Math.round(res.data.distance_m);
-          result.textContent = text(res.data.far ? "checked-in-far" : "checked-in", { m: m });
+          if (res.data.distance_m === null) {
+            result.textContent = text("checked-in-unplaced");
+          } else {
+            result.textContent = text(res.data.far ? "checked-in-far" : "checked-in", { m: Math.round(res.data.distance_m) });
+          }
           result.className = res.data.far ? "warn" : "ok";
           checkin.reset();
         } else {
