@@ -513,3 +513,17 @@ def test_the_person_form_names_the_care_groups_with_a_legend(org: Org, page_as: 
     html = response.content.decode()
     assert 'name="care_groups"' in html and 'for=""' not in html
     assert re.search(r'<fieldset class="field[^"]*" data-field="care_groups">\s*<legend class="label">', html)
+
+
+def test_registry_styles_leave_the_top_menu_alone() -> None:
+    """The registry's summary buttons are white boxes; the top menu's groups (日常工作, 系统管理) are
+    ``details > summary`` too and must keep their own look, so every registry rule on them is scoped."""
+    from pathlib import Path
+
+    import jiceng.registry
+
+    css = (Path(jiceng.registry.__file__).parent / "static/registry/registry.css").read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
+    loose = [s for s in selectors if re.match(r"details(\[[^\]]*\])?\s*>?\s*summary", s)]
+    assert not loose, loose
