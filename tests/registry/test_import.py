@@ -19,7 +19,8 @@ from openpyxl import Workbook
 from jiceng.audit.models import AuditEntry
 from jiceng.core.errors import PermissionDenied
 from jiceng.core.validators import make_id_number
-from jiceng.registry import imports, queries, search
+from jiceng.registry import actions, imports, queries, search
+from jiceng.registry.actions import RowError
 from jiceng.registry.imports import ImportFileError, label_of
 from jiceng.registry.models import House, Household, ImportJob, ImportStatus, Person
 from tests.conftest import Org
@@ -494,3 +495,20 @@ def test_on_postgresql_a_thread_writes_each_batch_while_the_next_is_read(
     ]
     assert Person.objects.filter(phone_index__gt="").count() == 5
     assert imports.import_rows(user, "person", rows, batch_size=2).unchanged == 5
+
+
+def test_coordinates_outside_the_jurisdiction_are_refused_even_with_a_grid_code(org: Org) -> None:
+    """A row naming a grid of the jurisdiction but with coordinates far away (Shanghai) is an error,
+    as on the single-record form: the row is not saved, the others are."""
+    user = org.user("a", "grid_worker")
+    grid = org.regions["grid_a"].code
+    rows = [
+        {"name": "上海", "region": grid, "lng": "121.5", "lat": "31.2"},
+        {"name": "乙镇", "region": grid, "lng": "120.11", "lat": "30.01"},  # township B's grid
+        {"name": "本网格", "region": grid, "lng": "120.01", "lat": "30.01"},
+    ]
+    report = imports.import_rows(user, "person", rows)
+    assert codes_of(report) == [(1, "lng", "outside_jurisdiction"), (2, "lng", "outside_jurisdiction")]
+    assert list(Person.objects.values_list("name", flat=True)) == ["本网格"]
+    with pytest.raises(RowError):
+        actions.create(user, "person", {"name": "表单", "region": grid, "lng": 121.5, "lat": 31.2})

@@ -123,7 +123,21 @@ class Resolver:
 
 
 def _region_for(values: dict[str, Any], resolver: Resolver, instance: Record | None, fallback: Any) -> Region:
+    """The record's grid or village: the code given, else the one its coordinates lie in, else its house's
+    or household's. Coordinates, when given, must lie in a grid of the jurisdiction even beside a code
+    (the form, the API and imports alike), so no record is kept with a point somewhere else."""
     code = values.pop("region", None)
+    located: Region | None = None
+    if values.get("lng") is not None and values.get("lat") is not None:
+        located = locate.locate(values["lng"], values["lat"])
+        if (
+            located is None
+            or not located.code.startswith(resolver.prefix)
+            or located.level not in PLACE_LEVELS
+        ):
+            raise _error(
+                "lng", "outside_jurisdiction", _("The point is not inside a grid of your jurisdiction.")
+            )
     if code:
         region = resolver.region(code)
         if region is None:
@@ -131,13 +145,8 @@ def _region_for(values: dict[str, Any], resolver: Resolver, instance: Record | N
         if region.level not in PLACE_LEVELS:
             raise _error("region", "not_a_grid", _("Give a grid or a village, not a higher level."))
         return region
-    if values.get("lng") is not None and values.get("lat") is not None:
-        found = locate.locate(values["lng"], values["lat"])
-        if found is None or not found.code.startswith(resolver.prefix) or found.level not in PLACE_LEVELS:
-            raise _error(
-                "lng", "outside_jurisdiction", _("The point is not inside a grid of your jurisdiction.")
-            )
-        return found
+    if located is not None:
+        return located
     if fallback is not None:
         return fallback.region
     if instance is not None:
