@@ -378,8 +378,7 @@ class RecordFilter(Schema):
     limit: int = Field(50, ge=1, le=1000)
 
 
-# Filters beyond q/region: field lookups ``queries.records`` applies ("group" and "care_group" included),
-# and "rental", which ``_filtered`` does.
+# Filters beyond q/region: what ``queries.records`` applies (field lookups, "group", "care_group", "rental").
 FILTERS: dict[str, dict[str, Any]] = {
     "person": {
         "population_type": (PopulationType | None, None),
@@ -414,11 +413,7 @@ FILTER_MODELS: dict[str, Any] = {
 
 
 def _filtered(user: Any, kind: str, wanted: dict[str, Any]) -> QuerySet[Any]:
-    q, region, rental = wanted.pop("q"), wanted.pop("region"), wanted.pop("rental", None)
-    qs = queries.records(user, kind, q=q, region=region, **wanted)
-    if rental is not None:
-        qs = qs.exclude(rental_use="") if rental else qs.filter(rental_use="")
-    return qs.select_related(*RELATED.get(kind, ()))
+    return queries.records(user, kind, **wanted).select_related(*RELATED.get(kind, ()))
 
 
 def keyset_page(qs: QuerySet[Any], after: int | None, limit: int) -> tuple[list[Any], int | None]:

@@ -283,6 +283,20 @@ class FilterForm(forms.Form):
         return {name: cleaned[name] for name in self.fields if cleaned.get(name)}
 
 
+def filter_form(user: Any, kind: str, data: Any) -> FilterForm:
+    """The filters of ``kind``'s list as ``user`` may use them, read from ``data`` (a query string or a
+    posted form): the list page and its exports read them here, so both hold the same records."""
+    from jiceng.accounts.permissions import has_role
+    from jiceng.registry import page_queries, queries
+
+    return FilterForm(
+        kind,
+        data or None,
+        regions=page_queries.region_options(user),
+        special_groups=has_role(user, *queries.SPECIAL_GROUP_ROLES),
+    )
+
+
 SEARCH_HINTS: dict[str, Promise] = {
     "person": _("Name, pinyin, ID number, phone or address"),
     "household": _("Household number or address"),
@@ -300,6 +314,17 @@ class RevealForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. home visit, verifying a report")}),
     )
+
+
+class FullExportForm(forms.Form):
+    """An export with personal data in full: asked for with a purpose, which the audit entry keeps."""
+
+    purpose = forms.CharField(
+        label=_("Purpose of the export"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. annual census check ordered by the county")}),
+    )
+    fmt = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel"), ("csv", "CSV")], initial="xlsx")
 
 
 class DeleteForm(forms.Form):

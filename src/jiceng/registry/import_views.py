@@ -12,12 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from jiceng.accounts.permissions import has_role, require_role
 from jiceng.core.errors import InvalidInput, NotFound
 from jiceng.registry import actions, exports, imports, queries, schema
+from jiceng.registry.forms import FullExportForm, filter_form
 
 if TYPE_CHECKING:
     from jiceng.accounts.models import User
@@ -125,22 +128,41 @@ def job_errors(request: HttpRequest, job_id: int) -> FileResponse:
     )
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def export(request: HttpRequest, kind: str) -> HttpResponseBase:
+    """The list's records, with the list's filters (``forms.filter_form``), masked. In full only through
+    the form that asks for a purpose (GET shows it, POST exports), for ``queries.FULL_EXPORT_ROLES``."""
     user: User = request.user  # type: ignore[assignment]
     kind = _kind(kind)
-    q = request.GET.get("q", "").strip()[:100]
-    region = request.GET.get("region", "").strip()[:18]
-    fmt = request.GET.get("fmt", "xlsx")
-    reveal = request.GET.get("reveal") in ("1", "true", "on")
-    filters = {k: v for k, v in (("q", q), ("region", region)) if v}
-    return exports.export_rows(
-        user,
-        kind,
-        queries.records(user, kind, q=q, region=region),
-        fmt=fmt,
-        reveal=reveal,
-        filters=filters,
-        purpose=request.GET.get("purpose", ""),
+    data = request.POST if request.method == "POST" else request.GET
+    filters = filter_form(user, kind, data).values()
+    records = queries.records(user, kind, **filters)
+    if request.method != "POST" and data.get("reveal") not in ("1", "true", "on"):
+        return exports.export_rows(user, kind, records, fmt=data.get("fmt", "xlsx"), filters=filters)
+    require_role(user, *queries.FULL_EXPORT_ROLES)
+    form = FullExportForm(
+        request.POST if request.method == "POST" else None, initial={"fmt": data.get("fmt", "xlsx")}
+    )
+    if form.is_valid():
+        return exports.export_rows(
+            user,
+            kind,
+            records,
+            fmt=form.cleaned_data["fmt"],
+            reveal=True,
+            filters=filters,
+            purpose=form.cleaned_data["purpose"],
+        )
+    return render(
+        request,
+        "registry/import/export_full.html",
+        {
+            "kind": kind,
+            "label": schema.MODELS[kind]._meta.verbose_name_plural,
+            "form": form,
+            "filters": sorted(filters.items()),
+            "count": records.count(),
+            "list_url": f"{reverse('registry:list', kwargs={'kind': kind})}?{urlencode(filters)}",
+        },
     )

@@ -34,11 +34,11 @@ from jiceng.registry import actions, page_queries, quality, queries, schema
 from jiceng.registry.forms import (
     DeleteForm,
     EndSpecialGroupForm,
-    FilterForm,
     RecordForm,
     RevealForm,
     SpecialGroupForm,
     display_value,
+    filter_form,
     initial_for,
     model_field,
     special_group_field_label,
@@ -219,13 +219,7 @@ def _rows(objects: Any, kind: str) -> list[dict[str, Any]]:
 @login_required
 def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     user = _user(request)
-    regions = page_queries.region_options(user)
-    form = FilterForm(
-        kind,
-        request.GET or None,
-        regions=regions,
-        special_groups=has_role(user, *queries.SPECIAL_GROUP_ROLES),
-    )
+    form = filter_form(user, kind, request.GET)
     filters = form.values()
     page = Paginator(page_queries.listing(user, kind, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
     export_base = reverse("registry_import:export", kwargs={"kind": kind})
@@ -243,6 +237,9 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "filtered": bool(filters),
             "export_xlsx": f"{export_base}?{urlencode({**filters, 'fmt': 'xlsx'})}",
             "export_csv": f"{export_base}?{urlencode({**filters, 'fmt': 'csv'})}",
+            "export_full": f"{export_base}?{urlencode({**filters, 'reveal': '1'})}"
+            if queries.may_export_full(user) and any(s.personal for s in schema.FIELDS[kind])
+            else "",
             "import_url": reverse("registry_import:upload", kwargs={"kind": kind}),
             "can_edit": _can_edit(user),
         },
