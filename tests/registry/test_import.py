@@ -512,3 +512,25 @@ def test_coordinates_outside_the_jurisdiction_are_refused_even_with_a_grid_code(
     assert list(Person.objects.values_list("name", flat=True)) == ["本网格"]
     with pytest.raises(RowError):
         actions.create(user, "person", {"name": "表单", "region": grid, "lng": 121.5, "lat": 31.2})
+
+
+def test_import_pages_speak_chinese_and_the_template_shows_labels(org: Org, page_as: Any) -> None:
+    """The job page's count of new rows is 新增 (not 创建时间, the date label), the region column's note
+    is Chinese, coded columns list their values, and the template's example writes 户籍人口."""
+    client = page_as(org.user("a", "grid_worker"))
+    upload = client.get("/registry/import/person/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "15-digit grid" not in upload and "15位网格代码或12位村（社区）代码" in upload
+    assert "户籍人口、流动人口" in upload
+    grid = org.regions["grid_a"].code
+    data = csv_bytes([["姓名", "网格或村（社区）代码"], ["陈一", grid]])
+    posted = client.post(
+        "/registry/import/person/",
+        {"file": SimpleUploadedFile("p.csv", data, content_type="text/csv")},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    job = client.get(posted["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<th>新增</th>" in job
+    assert "创建时间" not in job
+    template = client.get("/registry/import/person/template.csv")
+    header, example = list(csv.reader(io.StringIO(b"".join(template.streaming_content).decode("utf-8-sig"))))
+    assert example[header.index(label_of("person", "population_type"))] == "户籍人口"

@@ -313,7 +313,7 @@ def _in_type(model: type[Record], name: str, required: bool) -> Any:
 
 
 def _describe(spec: schema.Field) -> str:
-    notes = [spec.help] if spec.help else []
+    notes = [str(spec.help)] if spec.help else []
     if spec.personal:
         notes.append("personal data: shown masked afterwards")
     if spec.name == "care_groups":

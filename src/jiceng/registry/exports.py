@@ -287,9 +287,33 @@ def _disposition(filename: str) -> str:
 
 
 def template_rows(kind: str) -> tuple[list[str], list[str]]:
-    """The header and one example row of ``kind``'s import template."""
+    """The header and one example row of ``kind``'s import template; coded columns show the Chinese label
+    people write (户籍人口, not ``registered``), which imports accept as well as the code."""
     example = EXAMPLES.get(kind, {})
-    return imports.headers(kind), [example.get(spec.name, "") for spec in schema.FIELDS[kind]]
+    labels = _Columns(kind, reveal=False).labels
+    return imports.headers(kind), [
+        labels.get(spec.name, {}).get(example.get(spec.name, ""), example.get(spec.name, ""))
+        for spec in schema.FIELDS[kind]
+    ]
+
+
+NOTE_VALUES = 12  # a coded column's note lists at most this many of its values
+
+
+def column_notes(kind: str) -> dict[str, str]:
+    """Per column, what the template's notes say: its help and, for a coded column, the values allowed."""
+    columns = _Columns(kind, reveal=False)
+    notes: dict[str, str] = {}
+    for spec in schema.FIELDS[kind]:
+        parts = [str(spec.help)] if spec.help else []
+        values = list(columns.labels.get(spec.name, {}).values())
+        if spec.name == "care_groups":
+            values = list(columns.care_groups.values())
+        if values:
+            shown = "、".join(values[:NOTE_VALUES]) + ("…" if len(values) > NOTE_VALUES else "")
+            parts.append(_("Allowed values: %(values)s") % {"values": shown})
+        notes[spec.name] = "; ".join(parts)
+    return notes
 
 
 def template(kind: str, fmt: str) -> HttpResponseBase:

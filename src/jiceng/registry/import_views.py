@@ -74,6 +74,7 @@ def upload(request: HttpRequest, kind: str) -> HttpResponse:
                 messages.success(request, _("The file was uploaded; the import runs in the background."))
                 return redirect("registry_import:job", job_id=job.pk)
     model = schema.MODELS[kind]
+    notes = exports.column_notes(kind)
     return render(
         request,
         "registry/import/upload.html",
@@ -81,7 +82,7 @@ def upload(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "label": model._meta.verbose_name_plural,
             "columns": [
-                {"label": imports.label_of(kind, s.name), "required": s.required, "help": s.help}
+                {"label": imports.label_of(kind, s.name), "required": s.required, "help": notes[s.name]}
                 for s in schema.FIELDS[kind]
             ],
             "error": error,

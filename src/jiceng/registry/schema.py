@@ -52,7 +52,7 @@ class Field:
     parse: Parser
     required: bool = False
     personal: bool = False  # masked by default, shown in full only on request
-    help: str = ""
+    help: Any = ""  # lazy text: a note on the column (import page)
 
 
 # --- parsers ------------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ PLACE = [
         "region",
         gettext_lazy("grid or village code"),
         region_code,
-        help="15-digit grid or 12-digit village code",
+        help=gettext_lazy("15-digit grid or 12-digit village code"),
     ),
     Field("address", gettext_lazy("address"), text(200)),
     Field("lng", gettext_lazy("longitude"), coordinate(73, 136)),
