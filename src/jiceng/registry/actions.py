@@ -124,28 +124,29 @@ class Resolver:
 
 def _region_for(values: dict[str, Any], resolver: Resolver, instance: Record | None, fallback: Any) -> Region:
     """The record's grid or village: the code given, else the one its coordinates lie in, else its house's
-    or household's. Coordinates, when given, must lie in a grid of the jurisdiction even beside a code
-    (the form, the API and imports alike), so no record is kept with a point somewhere else."""
+    or household's. Coordinates beside a code must not contradict it (the form, the API and imports
+    alike): not in another jurisdiction's grid, not outside the given region's own boundary. Without
+    boundary data (a county that has not drawn its grids yet) a code with coordinates is taken as given."""
     code = values.pop("region", None)
-    located: Region | None = None
-    if values.get("lng") is not None and values.get("lat") is not None:
-        located = locate.locate(values["lng"], values["lat"])
-        if (
-            located is None
-            or not located.code.startswith(resolver.prefix)
-            or located.level not in PLACE_LEVELS
-        ):
-            raise _error(
-                "lng", "outside_jurisdiction", _("The point is not inside a grid of your jurisdiction.")
-            )
+    has_point = values.get("lng") is not None and values.get("lat") is not None
+    located = locate.locate(values["lng"], values["lat"]) if has_point else None
+    outside = _error("lng", "outside_jurisdiction", _("The point is not inside a grid of your jurisdiction."))
+    if located is not None and (
+        not located.code.startswith(resolver.prefix) or located.level not in PLACE_LEVELS
+    ):
+        raise outside
     if code:
         region = resolver.region(code)
         if region is None:
             raise _error("region", "unknown_region", _("No such grid or village in your jurisdiction."))
         if region.level not in PLACE_LEVELS:
             raise _error("region", "not_a_grid", _("Give a grid or a village, not a higher level."))
+        if has_point and located is None and region.boundary:
+            raise outside
         return region
-    if located is not None:
+    if has_point:
+        if located is None:
+            raise outside
         return located
     if fallback is not None:
         return fallback.region
