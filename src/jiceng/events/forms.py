@@ -16,6 +16,7 @@ from jiceng.events.models import Evaluation, EventCategory, EventState, Source, 
 from jiceng.events.queries import EventFilter
 from jiceng.events.schema_form import SchemaForm, UnsupportedSchema, form_from_schema
 from jiceng.events.workflow import Transition
+from jiceng.web.forms import DateInput
 
 MAX_PHOTOS = 9
 
@@ -240,12 +241,8 @@ class SearchForm(forms.Form):
         max_length=18,
         widget=forms.TextInput(attrs={"placeholder": _("Code or its beginning"), "inputmode": "numeric"}),
     )
-    since = forms.DateField(
-        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Reported to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("Reported from"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("Reported to"), required=False, widget=DateInput())
     overdue = forms.ChoiceField(
         label=_("Overdue"),
         required=False,

@@ -53,6 +53,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 
 from jiceng.core.errors import InvalidInput
+from jiceng.web.forms import DateInput, DateTimeInput
 
 PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 TEXTAREA_FROM = 200  # a string that may be longer than this gets a textarea
@@ -141,9 +142,9 @@ def _exclusive_validators(spec: dict[str, Any]) -> list[Any]:
 def _string_field(spec: dict[str, Any], common: dict[str, Any]) -> forms.Field:
     fmt = spec.get("format")
     if fmt == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=DateInput(), **common)
     if fmt == "date-time":
-        return forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+        return forms.DateTimeField(widget=DateTimeInput(), **common)
     if fmt == "email":
         return forms.EmailField(max_length=spec.get("maxLength"), **common)
     validators = list(common.pop("validators", []))

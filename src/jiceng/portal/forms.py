@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiceng.events.models import Evaluation
 from jiceng.portal.models import ArticleKind, NoticeKind
+from jiceng.web.forms import DateTimeInput
 
 PHONE_ATTRS = {"inputmode": "tel", "autocomplete": "tel", "placeholder": _("Mobile number")}
 
@@ -120,9 +121,7 @@ class ConsultationForm(RegionChoiceMixin):
         widget=forms.Textarea(attrs={"rows": 3}),
         initial="同意\n不同意\n弃权",
     )
-    closes_at = forms.DateTimeField(
-        label=_("Voting closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    closes_at = forms.DateTimeField(label=_("Voting closes at"), widget=DateTimeInput())
 
 
 class ResultForm(forms.Form):
@@ -133,12 +132,8 @@ class ActivityForm(RegionChoiceMixin):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     place = forms.CharField(label=_("Place"), max_length=200)
-    starts_at = forms.DateTimeField(
-        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    ends_at = forms.DateTimeField(
-        label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeInput())
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=10000)
     hours = forms.DecimalField(label=_("Volunteer hours"), min_value=0, max_value=24, decimal_places=1)
 

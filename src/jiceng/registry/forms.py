@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 from jiceng.core.validators import mask_id_number, mask_phone
 from jiceng.registry import codes, schema
 from jiceng.registry.models import CreditRecord, Record, SpecialGroup
+from jiceng.web.forms import DateInput
 
 # schema.py declares these labels through an alias message extraction cannot see (its other labels are the
 # models' verbose names): named here so that the catalog has them and imports, exports and forms are Chinese.
@@ -170,7 +171,7 @@ class RecordForm(forms.Form):
         elif (options := field_choices(self.kind, spec.name)) is not None:
             field = forms.ChoiceField(choices=[*EMPTY, *options], **common)
         elif isinstance(model, models.DateField):
-            field = forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            field = forms.CharField(widget=DateInput(), **common)
         elif spec.name in TEXTAREA_FIELDS:
             field = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
         else:
@@ -370,9 +371,7 @@ class SpecialGroupForm(forms.Form):
     """Putting a person in one special group: its coded details (GB/T 31000) and since when."""
 
     group = forms.CharField(widget=forms.HiddenInput)
-    started_on = forms.DateField(
-        label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    started_on = forms.DateField(label=_("Since"), required=False, widget=DateInput())
 
     def __init__(self, group: str, data: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", group)
@@ -398,4 +397,4 @@ class SpecialGroupForm(forms.Form):
 
 class EndSpecialGroupForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    ended_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    ended_on = forms.DateField(label=_("Until"), widget=DateInput())

@@ -36,3 +36,22 @@ class JSONTextField(forms.JSONField):
 
     def prepare_value(self, value: Any) -> Any:
         return "" if value is None else super().prepare_value(value)
+
+
+class DateInput(forms.DateInput):
+    """``<input type="date">``: the browser's date picker. Its value must be ISO ``YYYY-MM-DD`` whatever
+    the language — with Chinese active, Django's default ``2026/11/28`` shows as an empty box."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """``<input type="datetime-local">``, valued ``YYYY-MM-DDTHH:MM`` (local time) in every language."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")

@@ -28,7 +28,7 @@ from jiceng.org.models import Region, RegionLevel, Unit
 from jiceng.registry import queries as registry_queries
 from jiceng.registry.models import KeyPlace
 from jiceng.registry.page_queries import region_options
-from jiceng.web.forms import run_action
+from jiceng.web.forms import DateInput, run_action
 from jiceng.worktools import (
     assignment_actions,
     assignment_queries,
@@ -292,9 +292,7 @@ class VisitForm(forms.Form):
     purpose = forms.CharField(label=gettext_lazy("Purpose"), max_length=200, required=False)
     findings = forms.CharField(label=gettext_lazy("What was found"), widget=forms.Textarea(attrs={"rows": 4}))
     follow_up = forms.CharField(label=gettext_lazy("Follow-up"), max_length=500, required=False)
-    follow_up_due = forms.DateField(
-        label=gettext_lazy("Follow-up due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    follow_up_due = forms.DateField(label=gettext_lazy("Follow-up due"), required=False, widget=DateInput())
     photo = forms.ImageField(label=gettext_lazy("Photo"), required=False)
 
 
@@ -325,7 +323,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 
 class WorkLogForm(forms.Form):
-    day = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     content = forms.CharField(label=gettext_lazy("Work done"), widget=forms.Textarea(attrs={"rows": 6}))
     issues = forms.CharField(
         label=gettext_lazy("Residents' concerns"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -358,12 +356,8 @@ def work_log(request: HttpRequest) -> HttpResponse:
 
 class LedgerForm(forms.Form):
     region = forms.ChoiceField(label=gettext_lazy("Village or grid"), required=False)
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
     worker = forms.CharField(label=gettext_lazy("Worker (username)"), max_length=150, required=False)
     q = forms.CharField(label=gettext_lazy("Text"), max_length=50, required=False)
 
@@ -441,7 +435,7 @@ class AssignmentForm(forms.Form):
     description = forms.CharField(
         label=gettext_lazy("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=DateInput())
     urgency = forms.ChoiceField(
         label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL
     )
