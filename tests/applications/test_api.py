@@ -196,3 +196,20 @@ def test_counts_and_rating_statistics_are_of_ones_jurisdiction(api_as: Any, svc:
     stats = api_as(svc.user("a", "window")).get(f"{BASE}/rating-stats", {"by": "window"})
     assert stats.status_code == 200 and stats.json() == []
     assert api_as(svc.user("a", "window")).get(f"{BASE}/rating-stats", {"by": "x"}).status_code == 422
+
+
+def test_numbers_use_the_local_date_and_old_utc_dated_numbers_still_answer(
+    api_as: Any, svc: Services
+) -> None:
+    """Submitted at 00:10 Beijing time: numbered with that day; an older receipt (UTC date) still works."""
+    app_id = submit(api_as, svc).json()["id"]
+    Application.objects.filter(pk=app_id).update(submitted_at="2026-11-27T16:10:00Z")
+    app = Application.objects.get(pk=app_id)
+    assert app.ref == f"BJ20261128{app_id:07d}"
+    for number in (app.ref, f"BJ20261127{app_id:07d}"):
+        found = api_as(None).get(f"{BASE}/progress", {"number": number, "phone": "13812345678"})
+        assert found.status_code == 200, number
+    wrong_day = api_as(None).get(
+        f"{BASE}/progress", {"number": f"BJ20261126{app_id:07d}", "phone": "13812345678"}
+    )
+    assert wrong_day.status_code == 404

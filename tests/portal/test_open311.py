@@ -370,3 +370,19 @@ def test_staff_only_categories_are_no_services(org: Org, services: Any, api_key:
     response = post(org, api_key.key, service_code="D0101", lat=IN_GRID_A["lat"], long=IN_GRID_A["lng"])
     assert_error(response, 404)
     assert Event.objects.count() == before
+
+
+def test_request_ids_use_the_local_date_and_old_utc_dated_ids_still_work(
+    org: Org, services: Any, api_key: Open311Client
+) -> None:
+    """A request made at 00:10 Beijing time is numbered with that day, not the UTC day before; an id handed
+    out before (with the UTC date) keeps finding the request."""
+    ref, _token = _ref(pothole(org, api_key.key))
+    event = Event.objects.get(pk=queries.event_pk(ref))
+    Event.objects.filter(pk=event.pk).update(reported_at="2026-11-27T16:10:00Z")  # 2026-11-28 00:10 +08:00
+    local_ref, utc_ref = f"SJ20261128{event.pk:07d}", f"SJ20261127{event.pk:07d}"
+    for asked in (local_ref, utc_ref):
+        (row,) = json_of(Client().get(f"{BASE}/requests/{asked}.json", county(org)))
+        assert row["service_request_id"] == local_ref
+    listed = json_of(Client().get(f"{BASE}/requests.json", {**county(org), "service_request_id": utc_ref}))
+    assert [r["service_request_id"] for r in listed] == [local_ref]

@@ -8,11 +8,13 @@ serves every township of the county.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.fields import EncryptedTextField
@@ -332,8 +334,13 @@ class Application(models.Model):
 
     @property
     def ref(self) -> str:
-        """The application number people quote: BJ + submission date + id."""
-        return f"BJ{self.submitted_at:%Y%m%d}{self.pk:07d}"
+        """The application number people quote: BJ + submission date (local, ``TIME_ZONE``) + id."""
+        return f"BJ{timezone.localdate(self.submitted_at):%Y%m%d}{self.pk:07d}"
+
+    def answers_to(self, ref: str) -> bool:
+        """Whether ``ref`` is this application's number, or the one printed on receipts before numbers used
+        the local date (the UTC date, for applications submitted before 08:00 Beijing time)."""
+        return ref in (self.ref, f"BJ{self.submitted_at.astimezone(UTC):%Y%m%d}{self.pk:07d}")
 
     @property
     def is_open(self) -> bool:

@@ -223,7 +223,7 @@ def progress(ref: str, phone: str) -> Application | None:
         .filter(pk=int(match.group(2)), applicant_phone_index=blind_index(number))
         .first()
     )
-    if found is None or found.submitted_at.strftime("%Y%m%d") != match.group(1):
+    if found is None or not found.answers_to(match.group(0)):
         return None
     return found
 

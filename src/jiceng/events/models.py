@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.core.fields import EncryptedTextField
@@ -256,8 +258,14 @@ class Event(models.Model):
 
     @property
     def ref(self) -> str:
-        """The number people quote: SJ + report date + id."""
-        return f"SJ{self.reported_at:%Y%m%d}{self.pk:07d}"
+        """The number people quote: SJ + report date (local, ``TIME_ZONE``) + id."""
+        return f"SJ{timezone.localdate(self.reported_at):%Y%m%d}{self.pk:07d}"
+
+    def answers_to(self, ref: str) -> bool:
+        """Whether ``ref`` is this event's number, or the one it was given before numbers used the local
+        date (an event reported before 08:00 Beijing time was numbered with the UTC date, the day before)
+        — third-party apps keep those as Open311 ``service_request_id``."""
+        return ref in (self.ref, f"SJ{self.reported_at.astimezone(UTC):%Y%m%d}{self.pk:07d}")
 
     @property
     def is_open(self) -> bool:

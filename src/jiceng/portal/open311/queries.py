@@ -131,7 +131,7 @@ def event_pk(ref: str) -> int | None:
 def by_ref(region: Region, ref: str) -> Event:
     pk = event_pk(ref)
     found = public_requests(region).filter(pk=pk).first() if pk is not None else None
-    if found is None or found.ref != ref.strip():
+    if found is None or not found.answers_to(ref.strip()):
         raise NotFound(_("service_request_id %(id)s was not found.") % {"id": ref[:30]})
     return found
 
@@ -166,7 +166,7 @@ def search(region: Region, f: RequestFilter, now: datetime | None = None) -> lis
     ids = [r.strip() for r in f.service_request_id.split(",") if r.strip()]
     if ids:
         wanted = {pk: ref for ref in ids[:MAX_ROWS] if (pk := event_pk(ref)) is not None}
-        return [e for e in qs.filter(pk__in=wanted).order_by("-reported_at") if wanted.get(e.pk) == e.ref]
+        return [e for e in qs.filter(pk__in=wanted).order_by("-reported_at") if e.answers_to(wanted[e.pk])]
     now = now or timezone.now()
     start = _when(f.start_date, "start_date") if f.start_date else None
     end = _when(f.end_date, "end_date", end_of_day=True) if f.end_date else None
