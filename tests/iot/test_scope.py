@@ -175,3 +175,14 @@ def test_device_pages_for_editors(org: Org, iot: Iot) -> None:
     worker.force_login(org.user("a", Role.GRID_WORKER))
     assert worker.get(reverse("iot:device_new")).status_code == 403
     assert worker.post(reverse("iot:rules"), rule).status_code == 403
+
+
+def test_alarm_states_read_as_alarm_states_in_chinese(org: Org, iot: Iot, alarms: dict[str, Any]) -> None:
+    """告警中 / 已消除 as on the device list, not 启用 (the on/off switch of rules and devices)."""
+    Alarm.objects.filter(pk=alarms["b"].pk).update(state="cleared", cleared_at=timezone.now())
+    for user in (org.user("county", Role.COUNTY_CENTER), org.user("a", Role.DISPATCHER)):
+        client = Client()
+        client.force_login(user)
+        html = client.get("/iot/alarms/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert 'href="?state=active">告警中</a>' in html and 'href="?state=cleared">已消除</a>' in html
+        assert 'status-active">告警中</span>' in html and "启用" not in html

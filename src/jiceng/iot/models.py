@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiceng.core.scope import ScopedQuerySet
 from jiceng.events import category_cache
@@ -217,8 +218,9 @@ class RuleStreak(models.Model):
 
 
 class AlarmState(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    CLEARED = "cleared", _("Cleared")
+    # Own context: the bare "Active" is the switch on rules, devices and units (启用), not an alarm (告警中).
+    ACTIVE = "active", pgettext_lazy("alarm state", "Active")
+    CLEARED = "cleared", pgettext_lazy("alarm state", "Cleared")
 
 
 class Alarm(models.Model):
