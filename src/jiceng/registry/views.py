@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiceng.accounts.permissions import has_role, require_role
 from jiceng.accounts.roles import Role
@@ -435,10 +435,16 @@ def detail(request: HttpRequest, kind: str, key: str) -> HttpResponse:
     return _render_detail(request, kind, queries.get(user, kind, key))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def reveal(request: HttpRequest, kind: str, key: str) -> HttpResponse:
-    """The record's personal data in full, once, for the roles that may ask; every view is audited."""
+    """The record's personal data in full, once, for the roles that may ask; every view is audited.
+
+    The answer to the POST is the page itself: the full values are never put in the session for a
+    redirect. A GET here — the address bar after a reveal, a reload or a bookmark — goes back to the record
+    (masked again) instead of an error."""
+    if request.method == "GET":
+        return redirect(reverse("registry:detail", kwargs={"kind": kind, "key": key}))
     user = _user(request)
     obj = queries.get(user, kind, key)
     if not queries.may_reveal(user):
