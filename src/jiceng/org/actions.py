@@ -19,7 +19,14 @@ from jiceng.core.errors import InvalidInput, NotFound, field_error
 from jiceng.core.scope import ensure_in_scope, get_in_scope
 from jiceng.core.validators import InvalidValue, parse_credit_code, parse_phone
 from jiceng.org import locate
-from jiceng.org.geo import GeometryError, centroid, clean_geometry
+from jiceng.org.geo import (
+    OUTSIDE_PARENT_TOLERANCE,
+    GeometryError,
+    centroid,
+    clean_geometry,
+    share_outside,
+)
+from jiceng.org.geo import summary as boundary_summary
 from jiceng.org.models import (
     CODE_LENGTH,
     PARENT_LEVEL,
@@ -33,6 +40,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from jiceng.accounts.models import User
+
+# Levels whose boundary, once drawn, may be redrawn but not removed: point-in-polygon assignment of events,
+# people and houses needs them (a township or village without one still works through its grids).
+BOUNDARY_REQUIRED = frozenset({RegionLevel.GRID, RegionLevel.MICROGRID})
 
 CODE_SHARED_WITH_PARENT = {
     RegionLevel.CITY: 2,
@@ -88,13 +99,33 @@ def check_region_code(code: str, level: str, parent: Region | None) -> None:
         )
 
 
-def _parse_boundary(boundary: Any) -> tuple[dict[str, Any] | None, float | None, float | None]:
+def _parse_boundary(
+    boundary: Any, parent: Region | None
+) -> tuple[dict[str, Any] | None, float | None, float | None]:
+    """A cleaned boundary and its centre. It must lie within the parent's boundary, when the parent has one,
+    but for a sliver (``OUTSIDE_PARENT_TOLERANCE``) of digitising slop along the shared border."""
     if boundary in (None, "", {}):
         return None, None, None
     try:
         geometry = clean_geometry(boundary)
     except GeometryError as exc:
         raise field_error("boundary", str(exc), "invalid_geometry") from exc
+    if parent is not None and parent.boundary:
+        outside = share_outside(geometry, parent.boundary)
+        if outside > OUTSIDE_PARENT_TOLERANCE:
+            raise field_error(
+                "boundary",
+                _(
+                    "The boundary must lie within the parent region %(parent)s: %(share)s %% of its area is "
+                    "outside it (at most %(tolerance)s %% is allowed)."
+                )
+                % {
+                    "parent": parent.name,
+                    "share": f"{outside * 100:.1f}",
+                    "tolerance": f"{OUTSIDE_PARENT_TOLERANCE * 100:g}",
+                },
+                "outside_parent",
+            )
     lng, lat = centroid(geometry)
     return geometry, lng, lat
 
@@ -106,7 +137,7 @@ def _region_snapshot(region: Region) -> dict[str, Any]:
         "level": region.level,
         "parent": region.parent.code if region.parent_id else None,  # type: ignore[union-attr]
         "is_active": region.is_active,
-        "boundary": "set" if region.boundary else None,
+        "boundary": boundary_summary(region.boundary),
     }
 
 
@@ -140,7 +171,7 @@ def create_region(
     check_region_code(code, level, parent)
     if Region.objects.filter(code=code).exists():
         raise field_error("code", _("A region with this code exists already."), "duplicate_code")
-    geometry, lng, lat = _parse_boundary(boundary)
+    geometry, lng, lat = _parse_boundary(boundary, parent)
     region = Region.objects.create(
         code=code, name=name, level=level, parent=parent, boundary=geometry, center_lng=lng, center_lat=lat
     )
@@ -177,7 +208,16 @@ def update_region(
             raise field_error("name", _("A name is required."), "required")
         changes["name"] = name.strip()
     if boundary is not None or clear_boundary:
-        geometry, lng, lat = _parse_boundary(None if clear_boundary else boundary)
+        geometry, lng, lat = _parse_boundary(None if clear_boundary else boundary, region.parent)
+        if geometry is None and region.boundary and region.level in BOUNDARY_REQUIRED:
+            raise field_error(
+                "boundary",
+                _(
+                    "A grid's boundary cannot be removed: events, people and houses are placed in grids by "
+                    "their coordinates. Draw a corrected boundary instead."
+                ),
+                "boundary_required",
+            )
         changes.update(boundary=geometry, center_lng=lng, center_lat=lat)
     if is_active is not None:
         changes["is_active"] = is_active

@@ -11,7 +11,13 @@ class RegionForm(forms.Form):
     level = forms.ChoiceField(label=_("Level"), choices=RegionLevel.choices)
     parent_code = forms.CharField(label=_("Parent region code"), max_length=18, required=False)
     boundary = JSONTextField(
-        label=_("Boundary (GeoJSON)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Boundary (GeoJSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "WGS-84. It must lie within the parent region's boundary. A grid's boundary can be redrawn but "
+            "not removed."
+        ),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

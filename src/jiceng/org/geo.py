@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from typing import Any
 
 import shapely
@@ -42,3 +44,28 @@ def clean_geometry(value: Any) -> dict[str, Any]:
 def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
     point = shape(geometry).representative_point()
     return round(point.x, 7), round(point.y, 7)
+
+
+# Share of a child's area that may lie outside its parent: digitising slop along a shared border.
+OUTSIDE_PARENT_TOLERANCE = 0.01
+
+
+def share_outside(geometry: dict[str, Any], parent: dict[str, Any]) -> float:
+    """The share (0–1) of ``geometry``'s area outside ``parent`` (planar in degrees: fine for a ratio
+    between neighbouring shapes)."""
+    geom, outer = shape(geometry), shape(parent)
+    if geom.area == 0:
+        return 0.0
+    return float(geom.difference(outer).area / geom.area)
+
+
+def summary(geometry: dict[str, Any] | None) -> str | None:
+    """What the audit log keeps of a boundary: its approximate area and a short hash of its coordinates —
+    enough to see that and how much it changed, without copying the whole GeoJSON into every entry."""
+    if not geometry:
+        return None
+    geom = shape(geometry)
+    # Degrees² to km²: 111.32 km per degree of latitude, shrunk by cos(latitude) along the parallels.
+    km2 = geom.area * 111.32**2 * math.cos(math.radians(geom.centroid.y))
+    digest = hashlib.sha256(json.dumps(geometry, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"≈{km2:.2f} km² #{digest[:12]}"
