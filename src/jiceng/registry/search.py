@@ -7,7 +7,10 @@ What a query looks like decides how it is matched:
 - Latin letters → name pinyin or initials by prefix ("zhangsan", "zhang", "zs" find 张三), an indexed range;
 - anything else → the exact name, or every word of the query (jieba) among the record's words:
   names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN
-  index, SQLite FTS5).
+  index, SQLite FTS5);
+- Chinese characters also → part of a name: each name adds its surname (复姓 included) and every pair of
+  neighbouring characters to the words, so 曾 finds 曾浩豪, 欧阳 finds 欧阳娜娜, and 浩豪 or 林红 (of 林红强)
+  find them by their pairs — jieba's cut of a name or of the query cannot hide it. Same index, same look-up.
 
 Words are cut by jieba in Python (``registry.wordcut``: jieba's search cut, the same words, faster) and stored
 space-separated in ``search_text``, so both databases index the same words with their plain whitespace
@@ -59,6 +62,18 @@ SURNAME_READINGS: dict[str, str] = {
     "单于": "chanyu",
 }
 SURNAME_LENGTHS = sorted({len(s) for s in SURNAME_READINGS}, reverse=True)
+# Two-character surnames (复姓) still in use: a name starting with one has it as its surname, not its first
+# character (欧阳娜娜's surname is 欧阳, and 欧 alone should not find her).
+_COMPOUND = (
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 端木 独孤 南宫 万俟 闻人 "
+    "赫连 澹台 公冶 申屠 太史 单于 呼延 钟离 东郭 西门 司空 濮阳 淳于 百里 亓官 第五 拓跋 完颜 "
+    "司寇 仲孙 公羊 谷梁 乐正 漆雕 壤驷 公良 梁丘 左丘 东门 南门 归海 羊舌 微生"
+)
+COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
+HAN = re.compile(r"[\u3400-\u9fff]+")
+PERSON_NAME = re.compile(r"^[\u3400-\u9fff]{2,4}$")
+# A query of Han characters up to this long is also matched as part of a name, by its character pairs.
+NAME_PART_MAX = 20
 ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 CREDIT_LIKE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 PHONE_LIKE = re.compile(r"^[\d\-\s+]{7,20}$")
@@ -137,8 +152,23 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(result))
 
 
+def surname(name: str) -> str:
+    """The surname of a Chinese person's name of 2–4 Han characters (a compound one if it starts with one),
+    else ""."""
+    if not PERSON_NAME.match(name):
+        return ""
+    return name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[0]
+
+
+def pairs(text: str) -> list[str]:
+    """Each two neighbouring Han characters of ``text`` (张三丰 → 张三, 三丰): any part of a name of two
+    characters or more is found by all its pairs."""
+    return [run[i : i + 2] for run in HAN.findall(text) for i in range(len(run) - 1)]
+
+
 def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = ()) -> str:
-    """The ``search_text`` column: each name whole, its words, pinyin, initials; then the words of texts."""
+    """The ``search_text`` column: each name whole, its words, pinyin, initials, surname and character pairs;
+    then the words of texts."""
     out: list[str] = []
     for name in names:
         if not name:
@@ -147,6 +177,10 @@ def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = ()) -> str:
         out.append(name.lower().replace(" ", ""))
         out.extend(words(name))
         out.extend(x for x in (full, initials) if x)
+        family = surname(name)
+        if family:
+            out.append(family)
+        out.extend(pairs(name[:64]))
     for text in texts:
         if text:
             out.extend(words(text))
@@ -159,20 +193,27 @@ def _prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
-def _fulltext(model: Any, terms: tuple[str, ...]) -> Q:
+def _fulltext(model: Any, *alternatives: tuple[str, ...]) -> Q:
+    """Records whose ``search_text`` has every term of one of the alternatives, in one index look-up."""
     table = model._meta.db_table
+    alternatives = tuple(dict.fromkeys(a for a in alternatives if a))
     if connection.vendor == "postgresql":
-        query = " & ".join(_pg_term(t) for t in terms)
+        query = " | ".join("(" + " & ".join(_pg_term(t) for t in terms) + ")" for terms in alternatives)
         sql = f"to_tsvector('simple', {table}.search_text) @@ to_tsquery('simple', %s)"
         return Q(RawSQL(sql, [query], output_field=_bool()))  # noqa: S611 (parameters bound)
     if connection.vendor == "sqlite":
-        query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        query = " OR ".join(
+            "(" + " ".join('"' + t.replace('"', '""') + '"' for t in terms) + ")" for terms in alternatives
+        )
         fts = f"{table}_fts"
         return Q(pk__in=RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", [query]))  # noqa: S608,S611
-    condition = Q()
-    for term in terms:
-        condition &= Q(search_text__contains=term)
-    return condition
+    found = Q(pk__in=[])
+    for terms in alternatives:
+        condition = Q()
+        for term in terms:
+            condition &= Q(search_text__contains=term)
+        found |= condition
+    return found
 
 
 def _pg_term(term: str) -> str:
@@ -218,9 +259,14 @@ def condition(model: Any, query: str) -> Q | None:
     if "code" in fields and compact.isdigit() and len(compact) >= 6:
         return Q(code=compact) | Q(code__startswith=compact)
     terms = words(q)
-    if not terms:
+    # A surname, a given name or any part of a name: jieba may cut the query otherwise than the name
+    # (林红 → 林/红 while 林红强 is one word), so its character pairs are tried too; a lone character is a
+    # surname (or jieba's single-character word).
+    part = lowered if HAN.fullmatch(lowered) and len(lowered) <= NAME_PART_MAX else ""
+    name_terms = tuple(dict.fromkeys(pairs(part))) if len(part) > 1 else ()
+    if not terms and not name_terms:
         return Q(pk__in=[])
-    match = _fulltext(model, terms)
+    match = _fulltext(model, terms, name_terms)
     if "name" in fields:
         match |= Q(name=q)
     return match

@@ -1,0 +1,71 @@
+"""Search by surname, given name and any part of a name of two characters or more (QA: 曾 found nobody,
+陈 only the names jieba happened to split, 林红 did not find 林红强)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jiceng.registry import actions, queries, search
+from tests.conftest import Org
+
+pytestmark = pytest.mark.django_db
+
+NAMES = ["曾浩豪", "曾丽", "陈伟", "陈思远", "陈", "林红强", "欧阳娜娜", "欧文", "司马光", "王曾", "张三"]
+
+
+@pytest.fixture
+def people(org: Org) -> None:
+    user = org.user("a", "grid_worker")
+    for name in NAMES:
+        actions.create(user, "person", {"name": name, "region": org.regions["grid_a"].code})
+
+
+def found(user: Any, q: str) -> set[str]:
+    return set(queries.records(user, "person", q=q).values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "names"),
+    [
+        ("曾", {"曾浩豪", "曾丽"}),  # not 王曾: 曾 is his given name
+        ("陈", {"陈伟", "陈思远", "陈"}),
+        ("欧阳", {"欧阳娜娜"}),
+        ("司马", {"司马光"}),
+        ("林红", {"林红强"}),
+        ("红强", {"林红强"}),
+        ("浩豪", {"曾浩豪"}),
+        ("娜娜", {"欧阳娜娜"}),
+        ("阳娜娜", {"欧阳娜娜"}),
+        ("思远", {"陈思远"}),
+        ("曾浩豪", {"曾浩豪"}),
+        ("林强", set()),  # not contiguous
+        ("豪浩", set()),
+    ],
+)
+def test_surname_given_name_and_parts_find_the_person(
+    org: Org, people: None, q: str, names: set[str]
+) -> None:
+    assert found(org.user("a", "dispatcher"), q) == names
+
+
+def test_a_compound_surname_is_not_its_first_character(org: Org, people: None) -> None:
+    assert found(org.user("a", "dispatcher"), "欧") == {"欧文"}
+
+
+def test_other_townships_still_find_nothing(org: Org, people: None) -> None:
+    assert found(org.user("b", "dispatcher"), "陈") == set()
+    assert found(org.user("b", "dispatcher"), "林红") == set()
+
+
+def test_surname_and_pairs() -> None:
+    assert search.surname("曾浩豪") == "曾"
+    assert search.surname("欧阳娜娜") == "欧阳"
+    assert search.surname("欧阳") == "欧"  # two characters: surname 欧, given name 阳
+    assert search.surname("阿卜杜热合曼·买买提") == ""
+    assert search.surname("Smith") == ""
+    assert search.pairs("林红强") == ["林红", "红强"]
+    tokens = search.search_text(names=["林红强"]).split()
+    assert {"林", "林红", "红强", "linhongqiang", "lhq"} <= set(tokens)
+
