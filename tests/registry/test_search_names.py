@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 
 from jiceng.registry import actions, queries, search
 from tests.conftest import Org
@@ -69,3 +71,20 @@ def test_surname_and_pairs() -> None:
     tokens = search.search_text(names=["林红强"]).split()
     assert {"林", "林红", "红强", "linhongqiang", "lhq"} <= set(tokens)
 
+
+def test_a_search_too_long_says_so_and_lists_nobody(org: Org, people: None, page_as: Any) -> None:
+    client = page_as(org.user("a", "grid_worker"))
+    everyone = client.get(reverse("registry:list", kwargs={"kind": "person"}))
+    assert "欧阳娜娜" in everyone.content.decode()
+    with translation.override("zh-hans"):
+        response = client.get(
+            reverse("registry:list", kwargs={"kind": "person"}),
+            {"q": "欧阳娜娜" * 16},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "搜索内容过长" in html
+    assert "欧阳娜娜</a>" not in html
+    assert "q=" + "%E6%AC%A7" in html  # the export links keep the search: they export nobody either
+    assert found(org.user("a", "dispatcher"), "欧阳娜娜" * 16) == set()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from jiceng.core.validators import mask_id_number, mask_phone
-from jiceng.registry import codes, schema
+from jiceng.registry import codes, schema, search
 from jiceng.registry.models import CreditRecord, Record, SpecialGroup
 from jiceng.web.forms import DateInput
 
@@ -230,9 +230,20 @@ class RecordForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    """The list page's search box and filters (unknown values are dropped, not errors)."""
+    """The list page's search box and filters (unknown values are dropped, not errors; a search too long is
+    an error: the page lists nothing rather than everyone)."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=60)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=search.MAX_QUERY,
+        error_messages={
+            "max_length": _(
+                "The search is too long: at most %(limit_value)d characters (it has %(show_value)d). "
+                "Nothing is listed until it is shortened."
+            )
+        },
+    )
     region = forms.ChoiceField(label=_("Grid or village"), required=False)
 
     # kind → the filters offered besides search and region: (parameter, label, choices source)

@@ -72,6 +72,8 @@ _COMPOUND = (
 COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
 HAN = re.compile(r"[\u3400-\u9fff]+")
 PERSON_NAME = re.compile(r"^[\u3400-\u9fff]{2,4}$")
+# The longest query searched (the list page's box); a longer one finds nothing rather than everything.
+MAX_QUERY = 60
 # A query of Han characters up to this long is also matched as part of a name, by its character pairs.
 NAME_PART_MAX = 20
 ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
@@ -231,6 +233,8 @@ def condition(model: Any, query: str) -> Q | None:
     q = query.strip()
     if not q:
         return None
+    if len(q) > MAX_QUERY:
+        return Q(pk__in=[])
     fields = {f.name for f in model._meta.get_fields()}
     compact = q.replace(" ", "").upper()
     if "id_number_index" in fields and ID_LIKE.match(compact):

@@ -221,7 +221,12 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     user = _user(request)
     form = filter_form(user, kind, request.GET)
     filters = form.values()
-    page = Paginator(page_queries.listing(user, kind, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    objects = page_queries.listing(user, kind, **filters)
+    search_error = form.is_bound and "q" in form.errors
+    if search_error:  # a dropped search would list (and export) everyone
+        objects = objects.none()
+        filters["q"] = request.GET.get("q", "")
+    page = Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
     export_base = reverse("registry_import:export", kwargs={"kind": kind})
     return render(
         request,
@@ -234,7 +239,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": _rows(page.object_list, kind),
-            "filtered": bool(filters),
+            "filtered": bool(filters) or search_error,
             "export_xlsx": f"{export_base}?{urlencode({**filters, 'fmt': 'xlsx'})}",
             "export_csv": f"{export_base}?{urlencode({**filters, 'fmt': 'csv'})}",
             "export_full": f"{export_base}?{urlencode({**filters, 'reveal': '1'})}"
