@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from jiceng.registry import actions, queries, search
+from jiceng.registry import actions, queries, schema, search
 from tests.conftest import Org
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +89,22 @@ def test_a_search_too_long_says_so_and_lists_nobody(org: Org, people: None, page
     assert "欧阳娜娜</a>" not in html
     assert "q=" + "%E6%AC%A7" in html  # the export links keep the search: they export nobody either
     assert found(org.user("a", "dispatcher"), "欧阳娜娜" * 16) == set()
+
+
+def test_rebuild_search_text_gives_old_rows_the_new_tokens(org: Org, people: None) -> None:
+    from django.core.management import call_command
+
+    from jiceng.registry.models import Person
+    from jiceng.registry.rebuild import READS
+
+    assert set(READS) == set(schema.KINDS)
+    old = Person.objects.get(name="林红强")
+    Person.objects.filter(pk=old.pk).update(search_text="林红强 linhongqiang lhq")  # as saved before
+    user = org.user("a", "dispatcher")
+    assert found(user, "林红") == set()
+    call_command("rebuild_search_text", "person", "--batch", "3", stdout=io.StringIO())
+    assert found(user, "林红") == {"林红强"}
+    assert Person.objects.get(pk=old.pk).version == old.version
+    out = io.StringIO()
+    call_command("rebuild_search_text", stdout=out)  # again, every kind: nothing left to rewrite
+    assert "person: 11 rows, 0 rewritten" in out.getvalue()
