@@ -8,8 +8,8 @@
 3. Imports it with ``registry.imports.import_file`` (rows/s, RSS sampled after every batch), then imports it
    again (everything unchanged), then COPYs the same file into a plain table (the raw baseline).
 4. VACUUM ANALYZE, then times ``queries.records(user, "person", q=…)[:25]`` in-process for ID numbers, full
-   pinyin, initials and names (``--lookups`` different values, ``--repeat`` rounds) next to a plain indexed
-   SELECT by id; prints p50/p95 and EXPLAINs the slowest name query.
+   pinyin, initials, names, surnames and parts of names (``--lookups`` different values, ``--repeat``
+   rounds) next to a plain indexed SELECT by id; prints p50/p95 and EXPLAINs the slowest name query.
 5. Prints a table and writes the figures to bench/results/.
 
     python bench/registry_bench.py                     # 100,000 people
@@ -312,6 +312,8 @@ def lookups(user: Any, rows: int, count: int, repeat: int, seed: int) -> dict[st
     names = [p["name"] for p in people]
     pinyin = [search.name_keys(n)[0] for n in names]
     initials = [search.name_keys(n)[1] for n in names]
+    surnames = [search.surname(n) or n[0] for n in names]
+    parts = [n[-2:] if len(n) > 2 else n for n in names]  # the given name, or the whole two-character name
     pks = list(Person.objects.order_by("?").values_list("pk", flat=True)[:count])
 
     def page(q: str) -> list[Any]:
@@ -330,11 +332,19 @@ def lookups(user: Any, rows: int, count: int, repeat: int, seed: int) -> dict[st
         "name": time_queries("q=<name>", names, page, repeat),
         "pinyin": time_queries("q=<full pinyin>", pinyin, page, repeat),
         "initials": time_queries("q=<initials>", initials, page, repeat),
+        "surname": time_queries("q=<surname>", surnames, page, repeat),
+        "name_part": time_queries("q=<part of a name>", parts, page, repeat),
         "select_by_id_orm": time_queries("ORM SELECT by id", pks, by_id, repeat),
         "select_by_id_raw": time_queries("raw SELECT by id", pks, raw, repeat),
     }
     with connection.cursor() as cursor:
-        for label, q in (("name", names[0]), ("pinyin", pinyin[0]), ("id_number", ids[0])):
+        for label, q in (
+            ("name", names[0]),
+            ("pinyin", pinyin[0]),
+            ("id_number", ids[0]),
+            ("surname", surnames[0]),
+            ("name_part", parts[0]),
+        ):
             sql, params = queries.records(user, "person", q=q)[:25].query.sql_with_params()
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             results[f"explain_{label}"] = "\n".join(r[0] for r in cursor.fetchall())
@@ -455,7 +465,10 @@ def scenario_figures(figures: dict[str, Any]) -> list[Any]:
         ]  # fmt: skip
     raw = figures["lookups"]["select_by_id_raw"]["p95_ms"]
     for key, label in (("id_number", "ID number"), ("name", "name"), ("pinyin", "full pinyin"),
-                       ("initials", "initials")):  # fmt: skip
+                       ("initials", "initials"), ("surname", "surname"),
+                       ("name_part", "part of a name")):  # fmt: skip
+        if key not in figures["lookups"]:  # results of older versions
+            continue
         p95 = figures["lookups"][key]["p95_ms"]
         out.append(
             Figure(
@@ -491,9 +504,13 @@ def print_summary(f: dict[str, Any]) -> None:
         ("name", "q=<name>"),
         ("pinyin", "q=<full pinyin>"),
         ("initials", "q=<initials>"),
+        ("surname", "q=<surname>"),
+        ("name_part", "q=<part of a name>"),
         ("select_by_id_orm", "ORM SELECT by id"),
         ("select_by_id_raw", "raw SELECT by id"),
     ):
+        if key not in f["lookups"]:
+            continue
         x = f["lookups"][key]
         print(f"  {label:<26} {x['p50_ms']:7.2f}  {x['p95_ms']:7.2f}")
 
