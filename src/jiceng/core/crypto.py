@@ -41,6 +41,11 @@ def _master() -> str:
     return settings.DATA_KEY or settings.SECRET_KEY
 
 
+def data_key() -> str:
+    """The current master key (what caches of keyed values must be keyed by)."""
+    return _master()
+
+
 def _previous() -> list[str]:
     return [k for k in getattr(settings, "DATA_KEY_PREVIOUS", []) if k]
 

@@ -247,7 +247,11 @@ def derived(obj: Record) -> dict[str, str]:
 def text_for(obj: Record) -> str:
     """The words search finds the record by (see ``registry.search``)."""
     if isinstance(obj, Person):
-        return search.search_text(names=[obj.name], texts=[obj.address, obj.hukou_address, obj.occupation])
+        return search.search_text(
+            names=[obj.name],
+            texts=[obj.address, obj.hukou_address, obj.occupation],
+            tails=[obj.id_number, obj.phone],
+        )
     if isinstance(obj, Household):
         return search.search_text(texts=[obj.number, obj.address])
     if isinstance(obj, House):

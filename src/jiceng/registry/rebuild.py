@@ -16,9 +16,9 @@ from django.db import transaction
 
 from jiceng.registry import actions, schema
 
-# What derived() reads besides the columns it writes (personal data stays encrypted: not loaded).
+# What derived() reads besides the columns it writes (people's ID numbers and phones for their 尾号 tokens).
 READS: dict[str, tuple[str, ...]] = {
-    "person": ("name", "address", "hukou_address", "occupation"),
+    "person": ("name", "address", "hukou_address", "occupation", "id_number", "phone"),  # 尾号 (decrypted)
     "household": ("number", "address"),
     "house": ("owner_name", "code", "address"),
     "organization": ("name", "legal_representative", "address"),
