@@ -257,19 +257,10 @@ def test_intake_form_names_its_groups_with_a_legend(page_as: Any, svc: Services)
 def test_a_resident_rates_their_online_application_from_the_portal(page_as: Any, svc: Services) -> None:
     from jiceng.applications.models import Rating
     from tests.applications.conftest import at
+    from tests.applications.test_ratings import accepted_online
 
-    resident = svc.org.user("none", "resident")
-    app, _ = submit_application(
-        resident,
-        item="MZ-006",
-        applicant_name="王五",
-        applicant_phone="13700001111",
-        region_code=svc.org.regions["village_a"].code,
-        provided=all_materials("MZ-006"),
-        now=at("2026-03-09", 9),
-    )
+    resident, app = accepted_online(svc)
     window = svc.user("a", "window")
-    perform(window, app.pk, "accept", now=at("2026-03-09", 9, 10))
     client = page_as(resident)
     assert "服务评价" not in client.get("/portal/services/").content.decode()  # not concluded yet
     perform(window, app.pk, "approve", comment="当场办结", now=at("2026-03-09", 9, 30))

@@ -101,7 +101,8 @@ def test_staff_and_agents_never_rate_for_the_applicant(svc: Services) -> None:
     assert not Rating.objects.exists()
 
 
-def test_a_resident_rates_their_own_online_application(svc: Services) -> None:
+def accepted_online(svc: Services) -> tuple[User, Application]:
+    """A resident's own online application of a same-day item, accepted by the window."""
     resident = svc.org.user("none", "resident")
     app, _ = submit_application(
         resident,
@@ -112,9 +113,12 @@ def test_a_resident_rates_their_own_online_application(svc: Services) -> None:
         provided=all_materials("MZ-006"),
         now=at("2026-03-09", 9),
     )
-    window = svc.user("a", "window")
-    perform(window, app.pk, "accept", now=at("2026-03-09", 9, 10))
-    app = perform(window, app.pk, "approve", comment="当场办结", now=at("2026-03-09", 9, 30))
+    return resident, perform(svc.user("a", "window"), app.pk, "accept", now=at("2026-03-09", 9, 10))
+
+
+def test_a_resident_rates_their_own_online_application(svc: Services) -> None:
+    resident, app = accepted_online(svc)
+    perform(svc.user("a", "window"), app.pk, "approve", comment="当场办结", now=at("2026-03-09", 9, 30))
     perform(resident, app.pk, "rate", rating="very_satisfied")
     rating = Rating.objects.get()
     assert (rating.rated_by, rating.channel) == (resident, "online")
