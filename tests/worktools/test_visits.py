@@ -137,3 +137,20 @@ def test_ledger_export_matches_the_records(org: Org, registry_records: Any, page
     # The on-screen ledger shows the same rows.
     page = client.get(f"/worktools/ledgers/visits/?since={since}").content.decode()
     assert all(v.findings in page for v in expected)
+
+
+def test_a_ledger_with_its_dates_reversed_says_so(org: Org, registry_records: Any, page_as: Any) -> None:
+    visit_actions.record_visit(
+        org.user("a", "grid_worker"),
+        subject_kind="person",
+        subject_key=str(registry_records["a"]["person"].pk),
+        findings="入户核实",
+    )
+    client = page_as(org.user("a", "dispatcher"))
+    today = timezone.localdate()
+    page = client.get(
+        "/worktools/ledgers/visits/",
+        {"since": today.isoformat(), "until": (today - timedelta(days=7)).isoformat()},
+    ).content.decode()
+    assert "结束日期早于开始日期" in page
+    assert "入户核实" in page  # the reversed range is not applied: the ledger is not silently empty

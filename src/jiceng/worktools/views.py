@@ -361,6 +361,12 @@ class LedgerForm(forms.Form):
     worker = forms.CharField(label=gettext_lazy("Worker (username)"), max_length=150, required=False)
     q = forms.CharField(label=gettext_lazy("Text"), max_length=50, required=False)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", gettext_lazy("The end date is before the start date."))
+        return data
+
 
 def _ledger_filter(request: HttpRequest) -> tuple[LedgerForm, visit_queries.LedgerFilter]:
     form = LedgerForm(request.GET or None)
