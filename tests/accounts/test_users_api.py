@@ -167,3 +167,23 @@ def test_roles_and_unit_changes_are_audited_with_before_and_after(org: Org, api_
     moved = admin.patch_json("/api/v1/users/a_handler", {"unit_code": org.units["station_b"].code})
     assert moved.status_code == 404
     assert User.objects.get(username="a_handler").unit == org.units["station_a"]
+
+
+def test_an_account_needs_a_role(org: Org, api_as) -> None:
+    """Without a role an account would log in and see its unit's pages: refused on create and update."""
+    client = api_as(org.user("a", "admin"))
+    created = client.post_json(
+        "/api/v1/users",
+        {
+            "username": "no_role",
+            "full_name": "王五",
+            "unit_code": org.units["station_a"].code,
+            "roles": [],
+            "password": "Strong-Pass-2026!",
+        },
+    )
+    assert created.status_code == 422 and created.json()["code"] == "roles_required"
+    assert "角色" in created.json()["message"] and not User.objects.filter(username="no_role").exists()
+    emptied = client.patch_json("/api/v1/users/a_handler", {"roles": []})
+    assert emptied.status_code == 422 and emptied.json()["code"] == "roles_required"
+    assert org.user("a", "handler").role_codes == {"handler"}

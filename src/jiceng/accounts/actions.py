@@ -223,6 +223,8 @@ def create_user(
         raise field_error("is_superuser", _("Only a superuser can create a superuser."), "permission_denied")
     unit = get_in_scope(Unit, admin, code=unit_code) if unit_code else None
     clean_roles = _clean_roles(roles)
+    if not clean_roles and not is_superuser:
+        raise field_error("roles", _("Give the user at least one role."), "roles_required")
     if unit is None and not is_superuser and set(clean_roles) != {Role.RESIDENT}:
         raise field_error("unit_code", _("A staff user must belong to a unit."), "unit_required")
     personal = _personal_fields(id_number, phone)
@@ -276,6 +278,9 @@ def update_user(
     update_versioned(user, expected_version, changes)
     if roles is not None:
         clean_roles = _clean_roles(roles)
+        if not clean_roles and not user.is_superuser:
+            # Without a role an account would still log in and see its unit's pages: deactivate it instead.
+            raise field_error("roles", _("Give the user at least one role."), "roles_required")
         UserRole.objects.filter(user=user).exclude(role__in=clean_roles).delete()
         UserRole.objects.bulk_create(
             [UserRole(user=user, role=r) for r in clean_roles], ignore_conflicts=True
