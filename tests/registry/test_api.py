@@ -501,6 +501,18 @@ def test_bad_input_answers_422_per_field_in_chinese(org: Org, api_as: Any) -> No
     assert {"code", "floors", "rental_start"} <= set(several.json()["details"])
     blank = client.post_json(f"{API}/people", {"name": " ", "region": region})
     assert blank.status_code == 422 and blank.json()["details"] == {"name": ["此项为必填项。"]}
+    inspected = client.post_json(
+        f"{API}/places",
+        {
+            "code": "P-FUTURE",
+            "name": "测试场所",
+            "place_type": "school",
+            "last_inspected_on": "2099-01-01",
+            "region": region,
+        },
+    )
+    assert inspected.status_code == 422, inspected.json()
+    assert inspected.json()["details"].get("last_inspected_on") == ["日期不能晚于今天。"], inspected.json()
     missing = client.post_json(f"{API}/people", {"region": region})
     assert missing.status_code == 422 and missing.json()["code"] == "invalid_input"
     assert missing.json()["details"]["name"] == ["此项为必填项。"]

@@ -44,6 +44,18 @@ def test_visit_subjects_are_scoped_and_validated(org: Org, registry_records: Any
         "/api/v1/worktools/visits", {"subject_kind": "place", "subject_key": "x", "findings": "x"}
     )
     assert bad_kind.status_code == 422
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    backwards = worker.post_json(
+        "/api/v1/worktools/visits",
+        {
+            "subject_kind": "household",
+            "subject_key": household.number,
+            "findings": "住房漏雨",
+            "follow_up": "联系村委维修",
+            "follow_up_due": yesterday,
+        },
+    )
+    assert backwards.status_code == 422 and "follow_up_due" in backwards.json()["details"]
     assert Visit.objects.count() == 1
     # The household's member sees the household visit on their 360° page.
     person = registry_records["a"]["person"]

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -105,6 +106,14 @@ def parse_date(value: str) -> date:
         except ValueError:
             continue
     raise FieldError(_("Not a date (use YYYY-MM-DD)."), "invalid_date")
+
+
+def past_date(value: str) -> date:
+    """A date that has happened (an inspection, a check): not after today."""
+    day = parse_date(value)
+    if day > timezone.localdate():
+        raise FieldError(_("The date is in the future."), "future_date")
+    return day
 
 
 def integer(minimum: int = 0, maximum: int = 10**9) -> Parser:
@@ -290,7 +299,7 @@ FIELDS: dict[str, list[Field]] = {
         Field("hazards", gettext_lazy("main hazard"), choice(codes.choices("SafetyHazardType"))),
         Field("risk_level", gettext_lazy("risk level"), choice(RiskLevel.choices)),
         Field("inspection_cycle_days", gettext_lazy("inspection cycle (days)"), integer(1, 3650)),
-        Field("last_inspected_on", gettext_lazy("last inspected on"), parse_date),
+        Field("last_inspected_on", gettext_lazy("last inspected on"), past_date),
         *PLACE,
     ],
     "component": [

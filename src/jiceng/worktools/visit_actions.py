@@ -68,6 +68,8 @@ def record_visit(
         raise field_error("visited_at", _("The time is in the future."), "invalid_time")
     if follow_up_due is not None and not follow_up.strip():
         raise field_error("follow_up", _("Say what is to be followed up."), "required")
+    if follow_up_due is not None and follow_up_due < timezone.localdate(visited_at):
+        raise field_error("follow_up_due", _("The follow-up is due before the visit."), "invalid_date")
     photo = checked_photo(photo)
     with transaction.atomic():
         visit = Visit(
