@@ -258,7 +258,13 @@ def test_reveal_gives_full_values_and_is_audited(
     assert entry.user_id == user.pk and entry.object_id == str(person.pk)
     assert entry.changes == {"fields": ["id_number", "phone"], "purpose": "核实身份"}
     place = registry_records["a"]["place"]
-    shown = api_as(user).post_json(f"{API}/places/{_key(place)}/reveal", {}).json()
+    # Without a purpose, as on the page: refused, nothing shown, nothing recorded as seen.
+    for body in ({}, {"purpose": "  "}):
+        unsaid = api_as(user).post_json(f"{API}/places/{_key(place)}/reveal", body)
+        assert unsaid.status_code == 422 and unsaid.json()["code"] == "purpose_required"
+        assert PHONE_A not in unsaid.content.decode()
+    assert not AuditEntry.objects.filter(action="registry.place.reveal").exists()
+    shown = api_as(user).post_json(f"{API}/places/{_key(place)}/reveal", {"purpose": "消防检查"}).json()
     assert shown == {"responsible_phone": PHONE_A}
     assert AuditEntry.objects.filter(action="registry.place.reveal").count() == 1
 

@@ -404,9 +404,13 @@ def reveal(actor: User | AnonymousUser | None, obj: Record, purpose: str = "") -
     """The record's personal data in full, for roles that may ask; every call is audited."""
     user = require_role(actor, *queries.REVEAL_ROLES)
     obj = get_in_scope(type(obj).objects.all(), user, pk=obj.pk)
+    if not purpose.strip():  # as the page asks: every full view says why (个人信息保护法)
+        raise field_error("purpose", _("Say why you need the full values."), "purpose_required")
     fields = [s.name for s in schema.FIELDS[obj.kind] if s.personal and hasattr(obj, s.name)]
     values = {name: str(getattr(obj, name) or "") for name in fields}
-    record_sensitive_view(user, obj, fields, purpose=purpose[:200], action=f"registry.{obj.kind}.reveal")
+    record_sensitive_view(
+        user, obj, fields, purpose=purpose.strip()[:200], action=f"registry.{obj.kind}.reveal"
+    )
     return values
 
 

@@ -363,7 +363,7 @@ class DeletedOut(Schema):
 
 
 class RevealIn(Schema):
-    purpose: str = Field("", max_length=200, description="Why you need the full values (audited)")
+    purpose: str = Field("", max_length=200, description="Why you need the full values (required, audited)")
 
 
 # --- listing ------------------------------------------------------------------------------------------------
