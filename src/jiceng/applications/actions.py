@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiceng.accounts.roles import Role
+from jiceng.accounts.roles import STAFF_ROLES, Role
 from jiceng.applications import deadlines, payments
 from jiceng.applications.models import (
     BAD_RATINGS,
@@ -47,12 +47,16 @@ from jiceng.applications.models import (
     Warning,
 )
 from jiceng.applications.workflow import (
+    ACCEPTING_WINDOW,
     NEXT,
+    SELF,
     TRANSITIONS,
     Transition,
     can,
     extra_condition,
+    is_window_for,
     may_see_applicant,
+    relation_holds,
     window_of,
 )
 from jiceng.audit.actions import record, record_sensitive_view
@@ -818,14 +822,14 @@ STAFF_DO_NOT_RATE = gettext_lazy("Staff do not rate for the applicant.")
 
 
 def _is_applicant(user: User | AnonymousUser | None, application: Application) -> bool:
-    return user is not None and user.is_authenticated and user.pk == application.applicant_user_id
+    return user is not None and user.is_authenticated and relation_holds(user, application, SELF)
 
 
 def staff_not_applicant(user: User | AnonymousUser | None, application: Application) -> bool:
-    """Signed in as staff (a unit, or any role but resident) other than the applicant: may not rate."""
+    """Signed in as staff (a unit, or a staff role) other than the applicant: may not rate."""
     if user is None or not user.is_authenticated or _is_applicant(user, application):
         return False
-    return user.unit_id is not None or user.is_superuser or bool(user.role_codes - {Role.RESIDENT})
+    return user.unit_id is not None or user.is_superuser or bool(user.role_codes & STAFF_ROLES)
 
 
 def rating_token(application: Application) -> str:
@@ -842,6 +846,14 @@ def open_rating_path(application: Application) -> str:
     if application.state not in CONCLUDED_STATES or hasattr(application, "rating"):
         return ""
     return rating_path(application)
+
+
+def window_rating_path(user: User, application: Application) -> str:
+    """At the window: the rating link to show as a QR code for the applicant's phone, for staff of a
+    window serving the application, while it awaits its rating."""
+    if not (is_window_for(user, application) or relation_holds(user, application, ACCEPTING_WINDOW)):
+        return ""
+    return open_rating_path(application)
 
 
 def application_for_rating(token: str) -> Application:
@@ -881,10 +893,10 @@ def rate_by_link(
             raise AlreadyRated()
         if application.state not in CONCLUDED_STATES:
             raise ActionNotAvailable(_("This action is not available in the application's current state."))
-        values = {"comment": comment.strip(), "rating": rating, "tags": list(tags)}
         if staff_not_applicant(by, application):
             raise PermissionDenied(STAFF_DO_NOT_RATE)
         own = by if _is_applicant(by, application) else None
+        values = {"comment": comment.strip(), "rating": rating, "tags": list(tags)}
         try:
             return _apply(application, TRANSITIONS["rate"], own, now, values)  # type: ignore[arg-type]
         except Conflict as exc:  # rated or changed at the same moment

@@ -25,12 +25,9 @@ from jiceng.applications import catalog as catalog_actions
 from jiceng.applications.forms import ActionForm, IntakeForm, ItemForm, ProgressForm, RatingForm
 from jiceng.applications.models import CONCLUDED_STATES, Application, ApplicationState, RatingLevel
 from jiceng.applications.workflow import (
-    ACCEPTING_WINDOW,
     TRANSITIONS,
     available_actions,
-    is_window_for,
     may_see_applicant,
-    relation_holds,
     window_of,
 )
 from jiceng.core.errors import DomainError, NotFound
@@ -195,14 +192,8 @@ def _render_detail(
 
 
 def _rating_qr(request: HttpRequest, user: User, application: Application) -> str:
-    """At the window: the rating link as a QR code for the applicant's phone, while it is not rated."""
-    if (
-        application.state not in CONCLUDED_STATES
-        or hasattr(application, "rating")
-        or not (is_window_for(user, application) or relation_holds(user, application, ACCEPTING_WINDOW))
-    ):
-        return ""
-    return request.build_absolute_uri(actions.rating_path(application))
+    path = actions.window_rating_path(user, application)
+    return request.build_absolute_uri(path) if path else ""
 
 
 def _form_rows(application: Application) -> list[tuple[str, Any]]:
