@@ -44,6 +44,14 @@
     });
     if (!major.value && parentOf[minor.value]) { major.value = parentOf[minor.value]; }
     fill();
+    // htmx may start after this script: a 小类 chosen before then (or by fill above) fetched no extra
+    // fields. Once everything has loaded, fetch them if the box is still empty.
+    window.addEventListener("load", function () {
+      var box = document.getElementById("extra-fields");
+      if (window.htmx && box && minor.value && !box.querySelector("input, select, textarea")) {
+        window.htmx.trigger(minor, "change");
+      }
+    });
   }
 
   // The phone's location (WGS-84, as browsers give it) into the hidden lng/lat inputs.
