@@ -73,6 +73,28 @@ def test_surname_and_pairs() -> None:
     assert {"林", "林红", "红强", "linhongqiang", "lhq"} <= set(tokens)
 
 
+def test_a_han_name_is_indexed_whole_by_surname_and_pairs_without_word_cutting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # jieba added only a stray given-name character for some names (罗平玉 → 玉, not 罗平丽 → 丽); the
+    # pairs already hold every part of two characters, and cutting cost three quarters of search_text.
+    search.words.cache_clear()
+    monkeypatch.setattr(search.wordcut, "cut_for_search", lambda text: pytest.fail(f"cut {text}"))
+    assert search.search_text(names=["罗平玉"]).split() == [
+        "罗平玉",
+        "luopingyu",
+        "lpy",
+        "罗",
+        "罗平",
+        "平玉",
+    ]
+    monkeypatch.undo()
+    search.words.cache_clear()
+    # Names that are not 2–4 Han characters (a minority name with its dot, a Latin one) are still cut.
+    assert {"买买提"} <= set(search.search_text(names=["阿卜杜热合曼·买买提"]).split())
+    assert {"john", "smith"} <= set(search.search_text(names=["John Smith"]).split())
+
+
 def test_a_search_too_long_says_so_and_lists_nobody(org: Org, people: None, page_as: Any) -> None:
     client = page_as(org.user("a", "grid_worker"))
     everyone = client.get(reverse("registry:list", kwargs={"kind": "person"}))

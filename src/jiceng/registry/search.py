@@ -12,7 +12,8 @@ What a query looks like decides how it is matched:
   index, SQLite FTS5);
 - Chinese characters also → part of a name: each name adds its surname (复姓 included) and every pair of
   neighbouring characters to the words, so 曾 finds 曾浩豪, 欧阳 finds 欧阳娜娜, and 浩豪 or 林红 (of 林红强)
-  find them by their pairs — jieba's cut of a name or of the query cannot hide it. Same index, same look-up.
+  find them by their pairs — jieba's cut of the query cannot hide it (a Han name of 2–4 characters is not
+  cut at all: its pairs and surname are its words). Same index, same look-up.
 
 Words are cut by jieba in Python (``registry.wordcut``: jieba's search cut, the same words, faster) and stored
 space-separated in ``search_text``, so both databases index the same words with their plain whitespace
@@ -202,8 +203,9 @@ def _tail_token(key: str, last4: str) -> str:
 
 
 def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = (), tails: Iterable[str] = ()) -> str:
-    """The ``search_text`` column: each name whole, its words, pinyin, initials, surname and character pairs;
-    the 尾号 tokens of ``tails`` (ID numbers, phones: see ``tail_token``); then the words of texts."""
+    """The ``search_text`` column: each name whole, its pinyin, initials, surname and character pairs (and
+    its words, unless it is a Han name of 2–4 characters, whose pairs hold every part of two characters or
+    more); the 尾号 tokens of ``tails`` (ID numbers, phones: see ``tail_token``); then the words of texts."""
     out: list[str] = []
     for value in tails:
         last4 = tail(value) if value else ""
@@ -214,7 +216,8 @@ def search_text(*, names: Iterable[str] = (), texts: Iterable[str] = (), tails: 
             continue
         full, initials = name_keys(name)
         out.append(name.lower().replace(" ", ""))
-        out.extend(words(name))
+        if not PERSON_NAME.match(name):  # a Han name's words are its pairs and surname, below
+            out.extend(words(name))
         out.extend(x for x in (full, initials) if x)
         family = surname(name)
         if family:
@@ -304,7 +307,7 @@ def condition(model: Any, query: str) -> Q | None:
     terms = words(q)
     # A surname, a given name or any part of a name: jieba may cut the query otherwise than the name
     # (林红 → 林/红 while 林红强 is one word), so its character pairs are tried too; a lone character is a
-    # surname (or jieba's single-character word).
+    # surname (or a single-character word of an address or a text).
     part = lowered if HAN.fullmatch(lowered) and len(lowered) <= NAME_PART_MAX else ""
     name_terms = tuple(dict.fromkeys(pairs(part))) if len(part) > 1 else ()
     if not terms and not name_terms:
