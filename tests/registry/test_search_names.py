@@ -130,3 +130,34 @@ def test_rebuild_search_text_gives_old_rows_the_new_tokens(org: Org, people: Non
     out = io.StringIO()
     call_command("rebuild_search_text", stdout=out)  # again, every kind: nothing left to rewrite
     assert "person: 11 rows, 0 rewritten" in out.getvalue()
+
+
+def test_on_postgresql_matches_are_checked_on_a_stored_indexed_vector(org: Org, people: None) -> None:
+    """A broad query (a surname) rechecks every row it walks; parsing search_text for each cost ~15 µs a
+    row (a 陈 search at 100,000 people: p95 17–25 ms). The vector is stored, indexed, and kept current."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    from jiceng.registry.models import Person
+
+    migration = import_module("jiceng.registry.migrations.0004_stored_search_vector")
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite matches through its FTS5 table")
+    with connection.cursor() as cursor:
+        for table in migration.TABLES:
+            cursor.execute(
+                "SELECT is_generated FROM information_schema.columns WHERE table_name = %s"
+                " AND column_name = 'search_vector'",
+                [table],
+            )
+            assert cursor.fetchone() == ("ALWAYS",), table
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef ~ 'gin'", [table]
+            )
+            assert [row[0].split(" USING ")[1] for row in cursor.fetchall()] == ["gin (search_vector)"], table
+    person = Person.objects.get(name="林红强")
+    Person.objects.filter(pk=person.pk).update(search_text="林 林红 红强 新词")
+    assert found(org.user("a", "dispatcher"), "新词") == {"林红强"}
+    assert "search_vector @@" in str(queries.records(org.user("a", "dispatcher"), "person", q="陈").query)

@@ -8,7 +8,7 @@ What a query looks like decides how it is matched:
   a unified social credit code → the organization's code (exact);
 - Latin letters → name pinyin or initials by prefix ("zhangsan", "zhang", "zs" find 张三), an indexed range;
 - anything else → the exact name, or every word of the query (jieba) among the record's words:
-  names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector`` with a GIN
+  names, addresses and descriptions, through a full-text index (PostgreSQL ``tsvector``, stored, with a GIN
   index, SQLite FTS5);
 - Chinese characters also → part of a name: each name adds its surname (复姓 included) and every pair of
   neighbouring characters to the words, so 曾 finds 曾浩豪, 欧阳 finds 欧阳娜娜, and 浩豪 or 林红 (of 林红强)
@@ -241,7 +241,7 @@ def _fulltext(model: Any, *alternatives: tuple[str, ...]) -> Q:
     alternatives = tuple(dict.fromkeys(a for a in alternatives if a))
     if connection.vendor == "postgresql":
         query = " | ".join("(" + " & ".join(_pg_term(t) for t in terms) + ")" for terms in alternatives)
-        sql = f"to_tsvector('simple', {table}.search_text) @@ to_tsquery('simple', %s)"
+        sql = f"{table}.search_vector @@ to_tsquery('simple', %s)"
         return Q(RawSQL(sql, [query], output_field=_bool()))  # noqa: S611 (parameters bound)
     if connection.vendor == "sqlite":
         query = " OR ".join(
