@@ -31,6 +31,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
+import orjson
 from django.db import connection, models, transaction
 from django.db.models import signals
 from psycopg.pq import TransactionStatus
@@ -202,7 +203,8 @@ def _row(item: models.Model, fields: tuple[models.Field, ...]) -> dict[str, Any]
 
 
 def _row_json(item: models.Model, fields: tuple[models.Field, ...]) -> str:
-    return json.dumps(_row(item, fields), ensure_ascii=False, default=_jsonable)
+    # orjson writes dates, times and UUIDs itself, as isoformat() and str() do.
+    return orjson.dumps(_row(item, fields), default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _jsonable(value: Any) -> Any:
