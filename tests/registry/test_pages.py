@@ -15,7 +15,7 @@ from django.utils import translation
 from jiceng.audit.models import AuditEntry
 from jiceng.core.validators import mask_id_number, mask_phone
 from jiceng.events.actions import report_event
-from jiceng.registry import actions
+from jiceng.registry import actions, queries
 from jiceng.registry.models import Person, Record
 from jiceng.registry.views import STALE_EDIT, record_key
 from tests.conftest import Org
@@ -527,3 +527,24 @@ def test_registry_styles_leave_the_top_menu_alone() -> None:
     selectors = [s.strip() for block in re.findall(r"([^{}]+)\{", css) for s in block.split(",")]
     loose = [s for s in selectors if re.match(r"details(\[[^\]]*\])?\s*>?\s*summary", s)]
     assert not loose, loose
+
+
+def test_a_refused_form_names_every_problem_at_once(org: Org, page_as: Any) -> None:
+    """QA: a wrong 统一社会信用代码 was only flagged after 类型 had been filled in."""
+    client = page_as(org.user("a", "grid_worker"))
+    with translation.override("zh-hans"):
+        response = client.post(
+            url("new", kind="organization"),
+            {
+                "credit_code": "123",
+                "name": "青溪五金店",
+                "org_kind": "",
+                "region": org.regions["grid_a"].code,
+            },
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    html = text(response)
+    assert response.status_code == 200
+    assert "统一社会信用代码应为18位" in html
+    assert zh("This field is required.") in html
+    assert not queries.records(org.user("a", "dispatcher"), "organization", q="青溪五金店").exists()

@@ -202,6 +202,21 @@ class RecordForm(forms.Form):
                 )
         return field
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            # The page is shown again: say at once what the record's own check finds in the other fields
+            # (a wrong credit code as well as a missing type), not one round of errors after another.
+            filled = {
+                spec.name: text
+                for spec in schema.FIELDS[self.kind]
+                if spec.name not in self.errors and (text := self._text(cleaned.get(spec.name)))
+            }
+            for name, problems in schema.clean(self.kind, filled, partial=True).errors.items():
+                for _code, message in problems:
+                    self.add_error(name, message)
+        return cleaned
+
     @staticmethod
     def _text(value: Any) -> str:
         if isinstance(value, list | tuple):
