@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from jiceng.core.errors import NotFound
 from jiceng.core.scope import get_in_scope, scoped
@@ -252,22 +253,21 @@ def my_report(user: User | AnonymousUser, event_id: int) -> Event:
 # What a resident sees of the flow of their own report: the steps, never who took them; the words of the
 # steps that answer the resident (the result, a verification, why it is reworked or refused), with ID and
 # phone numbers masked. Internal steps (return, progress, extension, supervision) and their words stay out.
-RESIDENT_STEPS = frozenset(
-    {
-        "report",
-        "accept",
-        "dispatch",
-        "sign",
-        "handle",
-        "verify_pass",
-        "verify_fail",
-        "reject",
-        "merge",
-        "evaluate",
-        "reopen",
-        "escalate",
-    }
-)
+# Each step with the resident's words for it.
+RESIDENT_STEPS = {
+    "report": gettext_lazy("Reported"),
+    "accept": gettext_lazy("Accepted"),
+    "dispatch": gettext_lazy("Sent to the responsible unit"),
+    "sign": gettext_lazy("Taken on by the unit"),
+    "handle": gettext_lazy("Handled"),
+    "verify_pass": gettext_lazy("Checked and closed"),
+    "verify_fail": gettext_lazy("Being handled again"),
+    "reject": gettext_lazy("Not accepted"),
+    "merge": gettext_lazy("Merged with the same report"),
+    "evaluate": gettext_lazy("You rated it"),
+    "reopen": gettext_lazy("Reopened"),
+    "escalate": gettext_lazy("Passed up a level"),
+}
 RESIDENT_NOTES = frozenset({"handle", "verify_pass", "verify_fail", "reject"})
 
 
@@ -277,6 +277,10 @@ class ProgressStep:
     action: str
     state: str
     note: str  # the staff's words for the resident, masked; "" when none or not for residents
+
+    @property
+    def label(self) -> str:
+        return str(RESIDENT_STEPS[self.action])
 
 
 def report_progress(event: Event) -> list[ProgressStep]:

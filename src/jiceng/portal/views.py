@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.roles import Role
@@ -354,23 +353,6 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/my_reports.html", {"page": page})
 
 
-# The resident's words for the steps of ``queries.RESIDENT_STEPS``.
-TIMELINE_LABELS = {
-    "report": gettext_lazy("Reported"),
-    "accept": gettext_lazy("Accepted"),
-    "dispatch": gettext_lazy("Sent to the responsible unit"),
-    "sign": gettext_lazy("Taken on by the unit"),
-    "handle": gettext_lazy("Handled"),
-    "verify_pass": gettext_lazy("Checked and closed"),
-    "verify_fail": gettext_lazy("Being handled again"),
-    "reject": gettext_lazy("Not accepted"),
-    "merge": gettext_lazy("Merged with the same report"),
-    "evaluate": gettext_lazy("You rated it"),
-    "reopen": gettext_lazy("Reopened"),
-    "escalate": gettext_lazy("Passed up a level"),
-}
-
-
 @resident_required
 def my_report(request: HttpRequest, event_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -391,7 +373,7 @@ def my_report(request: HttpRequest, event_id: int) -> HttpResponse:
             messages.success(request, _("Thank you for your rating."))
             return redirect("portal:my_report", event_id=event.pk)
     progress = queries.report_progress(event)
-    steps = [{"label": TIMELINE_LABELS[s.action], "at": s.at, "note": s.note} for s in progress]
+    steps = [{"label": s.label, "at": s.at, "note": s.note} for s in progress]
     photos = [a for a in attachments.attachments(user, event.pk) if a.kind == "photo"]
     return render(
         request,
