@@ -38,7 +38,9 @@ def _sqlite_backwards(table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {fts}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {fts}"]
 
 
-class FullTextIndex(migrations.operations.base.Operation):
+class _TableOperation(migrations.operations.base.Operation):
+    """SQL on one table that Django's model state does not see."""
+
     reversible = True
     reduces_to_sql = True
 
@@ -55,6 +57,8 @@ class FullTextIndex(migrations.operations.base.Operation):
         for sql in statements:
             schema_editor.execute(sql)
 
+
+class FullTextIndex(_TableOperation):
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         vendor = schema_editor.connection.vendor
         if vendor == "sqlite":
@@ -79,42 +83,34 @@ class FullTextIndex(migrations.operations.base.Operation):
         return f"Full-text index on {self.table}.search_text"
 
 
-class StoredSearchVector(migrations.operations.base.Operation):
+class StoredSearchVector(_TableOperation):
     """PostgreSQL: ``search_vector`` stored and GIN-indexed, in place of the expression index."""
-
-    reversible = True
-    reduces_to_sql = True
-
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return (self.__class__.__qualname__, [self.table], {})
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         t = self.table
-        for sql in (
-            f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS search_vector tsvector "
-            f"GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
-            f"CREATE INDEX IF NOT EXISTS {t}_search_vector ON {t} USING gin (search_vector)",
-            f"DROP INDEX IF EXISTS {t}_fts",
-        ):
-            schema_editor.execute(sql)
+        self._run(
+            schema_editor,
+            [
+                f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS search_vector tsvector "
+                f"GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
+                f"CREATE INDEX IF NOT EXISTS {t}_search_vector ON {t} USING gin (search_vector)",
+                f"DROP INDEX IF EXISTS {t}_fts",
+            ],
+        )
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         t = self.table
-        for sql in (
-            f"CREATE INDEX IF NOT EXISTS {t}_fts ON {t} USING gin (to_tsvector('simple', search_text))",
-            f"ALTER TABLE {t} DROP COLUMN IF EXISTS search_vector",
-        ):
-            schema_editor.execute(sql)
+        self._run(
+            schema_editor,
+            [
+                f"CREATE INDEX IF NOT EXISTS {t}_fts ON {t} USING gin (to_tsvector('simple', search_text))",
+                f"ALTER TABLE {t} DROP COLUMN IF EXISTS search_vector",
+            ],
+        )
 
     def describe(self) -> str:
         return f"Stored, indexed search vector of {self.table}.search_text"
