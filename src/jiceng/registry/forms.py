@@ -203,7 +203,7 @@ class RecordForm(forms.Form):
         return field
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.errors:
             # The page is shown again: say at once what the record's own check finds in the other fields
             # (a wrong credit code as well as a missing type), not one round of errors after another.
