@@ -198,8 +198,11 @@ SECURE_HSTS_SECONDS = env_int("JICENG_HSTS_SECONDS", 0)
 API_TOKEN_TOUCH_SECONDS = 60
 # How long a server process trusts a checked token before reading it again (revocation, role changes).
 API_TOKEN_CACHE_SECONDS = env_int("JICENG_API_TOKEN_CACHE_SECONDS", 10)
-# Behind a reverse proxy that sets X-Forwarded-For, trust it for the client IP in audit records.
+# Behind a reverse proxy that sets X-Forwarded-For and X-Forwarded-Proto (deploy/nginx/jiceng.conf), trust
+# them: the client IP in audit records, and HTTPS at the proxy (CSRF's origin check, secure redirects).
 TRUST_PROXY_HEADERS = env_bool("JICENG_TRUST_PROXY_HEADERS")
+if TRUST_PROXY_HEADERS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Base map of the map pages: raster tiles ({z}/{x}/{y} URL templates, several comma-separated for
 # subdomains), e.g. 天地图 (WGS-84/CGCS2000; needs its tk key in the URL) or 高德 (GCJ-02). Unset: no base
