@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from jiceng.analytics import actions, scoring
@@ -259,3 +259,27 @@ def test_rules_are_edited_by_county_administrators_only(org: Org, categories: An
         assert client.get("/analytics/rules/").status_code == 403
         assert client.post("/analytics/rules/new/", body).status_code == 403
         assert client.get(f"/analytics/rules/{rule.pk}/edit/").status_code == 403
+
+
+def test_drill_down_shows_event_numbers_and_labels_as_the_event_page(
+    org: Org, month: dict[str, Any], page_as: Any, api_as: Any
+) -> None:
+    # Reported at 02:00 Beijing time: the day before in UTC. The number people quote uses the local day.
+    early, _created = report_event(
+        org.user("a", "grid_worker"),
+        category="0301",
+        title="early",
+        now=at(month["start"], 5, -7),
+        **IN_GRID_A,
+    )
+    perform(org.user("a", "dispatcher"), early.pk, "reject", comment="duplicate", now=at(month["start"], 5))
+    card = scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    rejected = items(card, org.user("a", "grid_worker").username)["rejected_reports"]
+    detail = api_as(org.user("a", "dispatcher")).get(f"/api/v1/analytics/score-items/{rejected.pk}").json()
+    assert early.ref in {e["ref"] for e in detail["events"]}
+    reports = items(card, org.user("a", "grid_worker").username)["reports"]
+    with translation.override("zh-hans"):
+        page = page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{rejected.pk}/").content.decode()
+        flows = page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{reports.pk}/").content.decode()
+    assert early.ref in page and "<td>不予受理</td>" in page and "<td>rejected</td>" not in page
+    assert "<td>上报</td>" in flows and "<td>report</td>" not in flows

@@ -39,6 +39,7 @@ from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from jiceng.core.scope import jurisdiction_prefix
 from jiceng.events.models import Event, EventFlow, EventState
+from jiceng.events.workflow import TRANSITIONS
 from jiceng.org.models import Region, RegionLevel, Unit, UnitKind
 
 if TYPE_CHECKING:
@@ -692,9 +693,12 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         "events": [
             {
                 "id": e["pk"],
-                "ref": f"SJ{e['reported_at']:%Y%m%d}{e['pk']:07d}",
+                "ref": f"SJ{timezone.localdate(e['reported_at']):%Y%m%d}{e['pk']:07d}",  # as Event.ref
                 "title": e["title"],
                 "state": e["state"],
+                "state_label": str(EventState(e["state"]).label)
+                if e["state"] in EventState.values
+                else e["state"],
                 "region_code": e["region_code"],
                 "reported_at": e["reported_at"],
                 "hit": e["pk"] in hits,
@@ -706,6 +710,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
                 "id": f["pk"],
                 "event_id": f["event_id"],
                 "action": f["action"],
+                "action_label": _flow_label(f["action"]),
                 "at": f["at"],
                 "actor": f["actor_name"],
             }
@@ -720,6 +725,14 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         + sum(len(v) for v in (found.records or {}).values())
         - shown_work,
     }
+
+
+def _flow_label(action: str) -> str:
+    """A workflow step's name as the event's timeline shows it ("report" is not a transition)."""
+    if action == "report":
+        return _("Report")
+    transition = TRANSITIONS.get(action)
+    return str(transition.label) if transition is not None else action
 
 
 def _work_records(user: User | AnonymousUser | None, records: dict[str, list[int]]) -> dict[str, list[dict]]:
