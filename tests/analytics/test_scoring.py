@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from jiceng.analytics import actions, scoring
-from jiceng.analytics.models import PeriodKind, ScoreItem, ScoringRule
+from jiceng.analytics.models import PeriodKind, Scorecard, ScoreItem, ScoringRule
 from jiceng.analytics.rollups import local_day, local_zone
 from jiceng.analytics.tasks import compute_scorecards
 from jiceng.audit.models import AuditEntry
@@ -283,3 +283,30 @@ def test_drill_down_shows_event_numbers_and_labels_as_the_event_page(
         flows = page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{reports.pk}/").content.decode()
     assert early.ref in page and "<td>不予受理</td>" in page and "<td>rejected</td>" not in page
     assert "<td>上报</td>" in flows and "<td>report</td>" not in flows
+
+
+def test_a_period_computed_before_its_end_is_computed_again_by_the_task(
+    org: Org, categories: Any, page_as: Any
+) -> None:
+    actions.create_rule(
+        org.user("county", "admin"), name="结案率", subject_type="township", metric="close_rate", weight="50"
+    )
+    today = local_day(timezone.now())
+    current, next_first = scoring.period_bounds(PeriodKind.MONTH, today)
+    early = scoring.compute_scorecard(org.user("county", "leader"), PeriodKind.MONTH, current)
+    assert scoring.is_provisional(early)
+    with translation.override("zh-hans"):
+        page = page_as(org.user("county", "leader")).get(
+            f"/analytics/scorecards/?kind=month&period={current:%Y-%m}"
+        )
+    assert "暂定结果" in page.content.decode()
+    # The first day after the month: the early scorecard misses the last days, so it is replaced.
+    done = compute_scorecards(next_first)
+    assert done["month"] == f"{current:%Y-%m}"
+    card = scoring.scorecard_for(PeriodKind.MONTH, current)
+    assert card is not None and card.pk != early.pk and card.computed_by is None
+    # Once computed after the period, it is kept.
+    Scorecard.objects.filter(pk=card.pk).update(
+        computed_at=datetime.combine(next_first, time(1), local_zone())
+    )
+    assert compute_scorecards(next_first) == {}

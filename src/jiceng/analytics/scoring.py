@@ -616,6 +616,11 @@ def _score_type(
 # --- reading ------------------------------------------------------------------------------------------------
 
 
+def is_provisional(card: Scorecard) -> bool:
+    """Computed before its period ended: the last days are missing, so the daily task computes it again."""
+    return card.computed_at < _moment(card.period_end)
+
+
 def scorecard_for(kind: str, start: date | None) -> Scorecard | None:
     first = period_bounds(kind, start)[0] if start else last_period(kind)
     return Scorecard.objects.filter(period_kind=kind, period_start=first).first()
@@ -642,6 +647,7 @@ def scorecard_view(
         "start": first,
         "end": end,
         "computed_at": card.computed_at if card else None,
+        "provisional": bool(card and is_provisional(card)),
         "rows": list(visible_rows(user, card, subject_type)) if card else [],
     }
 

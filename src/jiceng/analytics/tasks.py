@@ -1,7 +1,7 @@
 """Background work of analytics: spike detection (hourly) and the scorecards of the last period (daily).
 
 Both are idempotent: a spike is recorded and notified once per day, township and category; a period's
-scorecard is computed once and then kept.
+scorecard is computed once the period is over and then kept.
 """
 
 from __future__ import annotations
@@ -36,15 +36,17 @@ def detect_spikes(day: date | str | None = None) -> dict[str, int]:
 
 @shared_task(name="jiceng.analytics.tasks.compute_scorecards", soft_time_limit=540, time_limit=600)
 def compute_scorecards(today: date | str | None = None) -> dict[str, str]:
-    """The scorecards of the last complete month and quarter, if not computed yet."""
+    """The scorecards of the last complete month and quarter, if not computed yet — or computed before
+    the period ended (someone looked early): those miss the last days and are computed again."""
     done: dict[str, str] = {}
     if not ScoringRule.objects.filter(is_active=True).exists():
         return done
     for kind in (PeriodKind.MONTH, PeriodKind.QUARTER):
         start = scoring.last_period(kind, _day(today))
-        if Scorecard.objects.filter(period_kind=kind, period_start=start).exists():
+        existing = Scorecard.objects.filter(period_kind=kind, period_start=start).first()
+        if existing is not None and not scoring.is_provisional(existing):
             continue
-        scoring.compute_scorecard(None, kind, start, system=True)
+        scoring.compute_scorecard(None, kind, start, system=True, replace=existing is not None)
         done[kind] = scoring.period_label(kind, start)
     return done
 
