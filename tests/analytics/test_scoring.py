@@ -310,3 +310,14 @@ def test_a_period_computed_before_its_end_is_computed_again_by_the_task(
         computed_at=datetime.combine(next_first, time(1), local_zone())
     )
     assert compute_scorecards(next_first) == {}
+
+
+def test_the_scorecards_page_links_to_the_rules_only_for_who_may_open_them(org: Org, page_as: Any) -> None:
+    rules = "/analytics/rules/"
+    for who in (("county", "leader"), ("a", "dispatcher")):
+        client = page_as(org.user(*who))
+        assert f'href="{rules}"' not in client.get("/analytics/scorecards/").content.decode()
+        assert client.get(rules).status_code == 403
+    admin = page_as(org.user("county", "admin"))
+    assert f'href="{rules}"' in admin.get("/analytics/scorecards/").content.decode()
+    assert admin.get(rules).status_code == 200

@@ -154,6 +154,7 @@ def scorecards(request: HttpRequest) -> HttpResponse:
             "label": scoring.period_label(kind, view["start"]),
             "groups": groups,
             "can_compute": scoring.can_compute(user),
+            "can_edit_rules": actions.can_edit_rules(user),
             "query": request.GET.urlencode(),
         },
     )
