@@ -321,3 +321,16 @@ def test_the_scorecards_page_links_to_the_rules_only_for_who_may_open_them(org: 
     admin = page_as(org.user("county", "admin"))
     assert f'href="{rules}"' in admin.get("/analytics/scorecards/").content.decode()
     assert admin.get(rules).status_code == 200
+
+
+def test_a_period_that_is_not_a_month_or_quarter_is_refused_with_a_message(org: Org, page_as: Any) -> None:
+    client = page_as(org.user("county", "leader"))
+    with translation.override("zh-hans"):
+        for text in ("2026-13", "abc", "2026Q5"):
+            page = client.get(f"/analytics/scorecards/?kind=quarter&period={text}").content.decode()
+            assert "请按 2026-10（月份）或 2026Q3（季度）的格式填写。" in page, text
+            # The page says which period it shows instead: the last quarter, as asked.
+            label = scoring.period_label(PeriodKind.QUARTER, scoring.last_period(PeriodKind.QUARTER))
+            assert f"考核结果 {label}" in page
+        page = client.get("/analytics/scorecards/?kind=month&period=2026-1").content.decode()
+        assert "考核结果 2026-01" in page and "格式填写" not in page

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.analytics.models import PeriodKind, ScoringRule, SubjectType
 from jiceng.analytics.scoring import last_period, metric_choices, period_bounds
 
+PERIOD_PATTERN = re.compile(r"^\d{4}(?:-(?P<month>\d{1,2})|Q[1-4])$")
 DAY_CHOICES = [(7, _("7 days")), (30, _("30 days")), (90, _("90 days")), (365, _("365 days"))]
 
 
@@ -67,19 +69,36 @@ class RuleForm(forms.Form):
 class PeriodForm(forms.Form):
     kind = forms.ChoiceField(label=_("Period"), choices=PeriodKind.choices, required=False)
     period = forms.CharField(
-        label=_("Month or quarter"), required=False, max_length=7, help_text=_("e.g. 2026-10 or 2026Q3")
+        label=_("Month or quarter"),
+        required=False,
+        max_length=7,
+        help_text=_("e.g. 2026-10 or 2026Q3"),
+        widget=forms.TextInput(attrs={"placeholder": "2026-10 / 2026Q3"}),
     )
     type = forms.ChoiceField(
         label=_("Assessed"), choices=[("", _("All")), *SubjectType.choices], required=False
     )
 
+    def clean_period(self) -> str:
+        text = (self.cleaned_data.get("period") or "").strip().upper()
+        found = PERIOD_PATTERN.match(text)
+        if text and (found is None or (found["month"] and not 1 <= int(found["month"]) <= 12)):
+            raise forms.ValidationError(
+                _("Enter a month as 2026-10 or a quarter as 2026Q3."), code="invalid_period"
+            )
+        return text
+
+    def _valid(self) -> dict[str, Any]:
+        """The fields that are valid (an invalid one is shown with its error and left at its default)."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {})
+
     def kind_value(self) -> str:
-        kind = self.cleaned_data.get("kind") if self.is_valid() else ""
-        return kind or PeriodKind.MONTH
+        return self._valid().get("kind") or PeriodKind.MONTH
 
     def start(self) -> date:
         kind = self.kind_value()
-        text = (self.cleaned_data.get("period") or "").strip().upper() if self.is_valid() else ""
+        text = self._valid().get("period") or ""
         try:
             if "Q" in text:
                 year, quarter = text.split("Q", 1)
@@ -92,4 +111,4 @@ class PeriodForm(forms.Form):
         return last_period(kind)
 
     def subject_type(self) -> str:
-        return (self.cleaned_data.get("type") or "") if self.is_valid() else ""
+        return self._valid().get("type") or ""
