@@ -334,3 +334,18 @@ def test_a_period_that_is_not_a_month_or_quarter_is_refused_with_a_message(org: 
             assert f"考核结果 {label}" in page
         page = client.get("/analytics/scorecards/?kind=month&period=2026-1").content.decode()
         assert "考核结果 2026-01" in page and "格式填写" not in page
+
+
+def test_targets_read_without_trailing_zeros(org: Org, categories: Any, page_as: Any) -> None:
+    for name, metric, target in (("上报数", "reports", "15"), ("按期", "on_time_rate", "0.9")):
+        actions.create_rule(
+            org.user("county", "admin"),
+            name=name,
+            subject_type="grid_worker" if metric == "reports" else "unit",
+            metric=metric,
+            weight="100",
+            target=target,
+        )
+    page = page_as(org.user("county", "admin")).get("/analytics/rules/").content.decode()
+    assert "<td>15</td>" in page and "<td>0.9</td>" in page
+    assert "15.0000" not in page and "0.9000" not in page

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -22,6 +23,9 @@ def number(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, Decimal):  # stored with fixed places: 15.0000 reads as 15, 0.9000 as 0.9
+        text = f"{value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
 
 
