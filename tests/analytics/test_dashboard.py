@@ -248,3 +248,12 @@ def test_service_application_figures_are_those_of_the_node(org: Org, api_as: Any
         f"/api/v1/analytics/regions/{region_b}/dashboard"
     )
     assert seen_from_county.json()["applications"]["total"] == 1
+
+
+def test_a_villages_grids_are_ranked_once(org: Org, history: History, page_as: Any) -> None:
+    village = org.regions["village_a"].code
+    data = queries.dashboard(org.user("county", "leader"), village)
+    assert org.regions["grid_a"].code in {c["code"] for c in data["children"]}
+    assert data["grids"] == []  # the same grids as the children: not a second ranking
+    page = page_as(org.user("county", "leader")).get(f"/analytics/regions/{village}/").content.decode()
+    assert page.count('<table class="list rank">') == 2  # the grids and the lead units

@@ -148,8 +148,8 @@ def _fill_below(node: Node, level: RegionLevel) -> None:
             node.children.append(place)
         elif lv == grand and parent_id in child_ids:
             node.grandchildren.append((place, child_ids[parent_id]))
-        if lv == RegionLevel.GRID and child != RegionLevel.MICROGRID:
-            node.grids.append(place)
+        if lv == RegionLevel.GRID and child not in (RegionLevel.GRID, RegionLevel.MICROGRID):
+            node.grids.append(place)  # a village's grids are its children: ranked once, as such
 
 
 # --- reading the rollups ---------------------------------------------------------------------------------
