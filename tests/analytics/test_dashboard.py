@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Q, QuerySet
+from django.utils import translation
 
 from jiceng.analytics import queries
 from jiceng.analytics.rollups import local_day, local_zone
@@ -257,3 +258,10 @@ def test_a_villages_grids_are_ranked_once(org: Org, history: History, page_as: A
     assert data["grids"] == []  # the same grids as the children: not a second ranking
     page = page_as(org.user("county", "leader")).get(f"/analytics/regions/{village}/").content.decode()
     assert page.count('<table class="list rank">') == 2  # the grids and the lead units
+
+
+def test_the_category_charts_say_they_show_the_largest_only(org: Org, history: History, page_as: Any) -> None:
+    client = page_as(org.user("county", "leader"))
+    with translation.override("zh-hans"):
+        assert "按类别（前10位）" in client.get("/analytics/").content.decode()
+        assert "按类别（前8位，近30天）" in client.get("/analytics/screen/").content.decode()
