@@ -265,3 +265,17 @@ def test_the_category_charts_say_they_show_the_largest_only(org: Org, history: H
     with translation.override("zh-hans"):
         assert "按类别（前10位）" in client.get("/analytics/").content.decode()
         assert "按类别（前8位，近30天）" in client.get("/analytics/screen/").content.decode()
+
+
+def test_the_monthly_report_of_any_past_month_can_be_asked_for(
+    org: Org, history: History, page_as: Any
+) -> None:
+    client = page_as(org.user("a", "dispatcher"))
+    html = client.get(f"/analytics/regions/{org.regions['village_a'].code}/").content.decode()
+    form = re.search(
+        r'<form class="report-form" method="get" action="/analytics/report/">.*?</form>', html, re.S
+    )
+    assert form is not None, "the dashboard offers no month to choose"
+    this_month = f"{local_day(history.now):%Y-%m}"
+    assert f'type="month" name="month" value="{this_month}" max="{this_month}"' in form.group(0)
+    assert f'name="region" value="{org.regions["village_a"].code}"' in form.group(0)
