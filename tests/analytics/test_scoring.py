@@ -16,7 +16,7 @@ from jiceng.analytics.models import PeriodKind, Scorecard, ScoreItem, ScoringRul
 from jiceng.analytics.rollups import local_day, local_zone
 from jiceng.analytics.tasks import compute_scorecards
 from jiceng.audit.models import AuditEntry
-from jiceng.core.errors import Conflict, PermissionDenied
+from jiceng.core.errors import Conflict, InvalidInput, PermissionDenied
 from jiceng.events.actions import perform, report_event
 from jiceng.events.models import EventFlow
 from tests.conftest import Org
@@ -349,3 +349,18 @@ def test_targets_read_without_trailing_zeros(org: Org, categories: Any, page_as:
     page = page_as(org.user("county", "admin")).get("/analytics/rules/").content.decode()
     assert "<td>15</td>" in page and "<td>0.9</td>" in page
     assert "15.0000" not in page and "0.9000" not in page
+
+
+def test_a_rule_that_would_give_everyone_full_points_is_refused(org: Org, categories: Any) -> None:
+    admin = org.user("county", "admin")
+    base = {"name": "规则", "weight": "10"}
+    with pytest.raises(InvalidInput) as count:
+        actions.create_rule(admin, **base, subject_type="grid_worker", metric="reports")
+    assert set(count.value.details) == {"target"}
+    with pytest.raises(InvalidInput) as failures:
+        actions.create_rule(admin, **base, subject_type="unit", metric="returns", deduction="0")
+    assert set(failures.value.details) == {"deduction"}
+    assert not ScoringRule.objects.exists()
+    actions.create_rule(admin, **base, subject_type="grid_worker", metric="reports", target="5")
+    actions.create_rule(admin, **base, subject_type="unit", metric="returns", deduction="1")
+    actions.create_rule(admin, **base, subject_type="unit", metric="on_time_rate")  # rates: target optional

@@ -23,7 +23,12 @@ def test_names_and_scores_keep_to_one_line_on_a_phone(
 ) -> None:
     for metric in RULES:
         actions.create_rule(
-            org.user("county", "admin"), name=f"规则{metric}", subject_type="unit", metric=metric, weight="10"
+            org.user("county", "admin"),
+            name=f"规则{metric}",
+            subject_type="unit",
+            metric=metric,
+            weight="10",
+            deduction="1",
         )
     month = local_day(timezone.now()).replace(day=1)
     scoring.compute_scorecard(org.user("county", "leader"), PeriodKind.MONTH, month)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from jiceng.accounts.permissions import has_role, require_role
 from jiceng.accounts.roles import Role
 from jiceng.analytics.models import ScoringRule, SubjectType
-from jiceng.analytics.scoring import METRICS, RATE_HIGH, RATE_LOW
+from jiceng.analytics.scoring import COUNT, FAILURES, METRICS, RATE_HIGH, RATE_LOW
 from jiceng.audit.actions import diff, record
 from jiceng.core.concurrency import update_versioned
 from jiceng.core.errors import InvalidInput, PermissionDenied
@@ -81,6 +81,16 @@ def clean(values: dict[str, Any]) -> dict[str, Any]:
         )
     except InvalidInput as exc:
         errors.update(exc.details)
+    # A rule that gives everyone its full weight measures nothing.
+    if metric is not None and metric.kind == COUNT and not errors.get("target") and not out.get("target"):
+        errors["target"] = [_("A count needs a target: how many give the full points.")]
+    if (
+        metric is not None
+        and metric.kind == FAILURES
+        and not errors.get("deduction")
+        and not out.get("deduction")
+    ):
+        errors["deduction"] = [_("This metric counts failures: give the points taken off for each.")]
     out["is_active"] = bool(values.get("is_active", True))
     out["sort"] = int(values.get("sort") or 0)
     if errors:
