@@ -279,3 +279,10 @@ def test_the_monthly_report_of_any_past_month_can_be_asked_for(
     this_month = f"{local_day(history.now):%Y-%m}"
     assert f'type="month" name="month" value="{this_month}" max="{this_month}"' in form.group(0)
     assert f'name="region" value="{org.regions["village_a"].code}"' in form.group(0)
+
+
+def test_the_screen_of_a_grid_names_its_empty_ranking(org: Org, history: History, page_as: Any) -> None:
+    client = page_as(org.user("a", "dispatcher"))
+    with translation.override("zh-hans"):
+        page = client.get(f"/analytics/screen/{org.regions['grid_a'].code}/").content.decode()
+    assert "<h2>排名：微网格</h2>" in page and "<h2>排名：</h2>" not in page

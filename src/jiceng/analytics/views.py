@@ -54,7 +54,10 @@ def _labels() -> dict[str, str]:
 
 def _level_labels(data: dict[str, Any]) -> dict[str, Any]:
     levels = dict(RegionLevel.choices)
-    child_level = data["children"][0]["level"] if data["children"] else ""
+    # Without regions below (a grid), the level they would be at: the screen's ranking is then empty.
+    child_level = (
+        data["children"][0]["level"] if data["children"] else queries.CHILD_LEVEL.get(data["level"], "")
+    )
     return {"level_label": levels.get(data["level"], ""), "child_level_label": levels.get(child_level, "")}
 
 
