@@ -364,3 +364,17 @@ def test_a_rule_that_would_give_everyone_full_points_is_refused(org: Org, catego
     actions.create_rule(admin, **base, subject_type="grid_worker", metric="reports", target="5")
     actions.create_rule(admin, **base, subject_type="unit", metric="returns", deduction="1")
     actions.create_rule(admin, **base, subject_type="unit", metric="on_time_rate")  # rates: target optional
+
+
+def test_drill_down_names_areas_and_quotes_event_numbers(
+    org: Org, month: dict[str, Any], page_as: Any
+) -> None:
+    card = scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    station = items(card, org.units["station_a"].code)
+    client = page_as(org.user("a", "dispatcher"))
+    rate = client.get(f"/analytics/scores/{station['on_time_rate'].pk}/").content.decode()
+    grid = org.regions["grid_a"]
+    assert month["e1"].region_code == grid.code
+    assert f'<td title="{grid.code}">{grid.name}</td>' in rate  # the area by name, its code on hover
+    failed = client.get(f"/analytics/scores/{station['failed_verifications'].pk}/").content.decode()
+    assert f">{month['e1'].ref}</a>" in failed and f">{month['e5'].ref}</a>" in failed

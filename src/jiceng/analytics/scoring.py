@@ -674,10 +674,16 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
     flows = list(
         EventFlow.objects.filter(pk__in=found.flow_ids, event__in=Event.objects.restrict(user).values("pk"))
         .order_by("pk")
-        .values("pk", "event_id", "action", "at", "actor_name")
+        .values("pk", "event_id", "event__reported_at", "action", "at", "actor_name")
     )
     work = _work_records(user, found.records or {})
     shown_work = sum(len(v) for v in work.values())
+    areas = _region_names(
+        {e["region_code"] for e in events} | {w["region_code"] for rows in work.values() for w in rows}
+    )
+    for rows in work.values():
+        for w in rows:
+            w["region_name"] = areas.get(w["region_code"], w["region_code"])
     row = found.row
     return {
         "id": found.pk,
@@ -699,13 +705,14 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         "events": [
             {
                 "id": e["pk"],
-                "ref": f"SJ{timezone.localdate(e['reported_at']):%Y%m%d}{e['pk']:07d}",  # as Event.ref
+                "ref": _ref(e["pk"], e["reported_at"]),
                 "title": e["title"],
                 "state": e["state"],
                 "state_label": str(EventState(e["state"]).label)
                 if e["state"] in EventState.values
                 else e["state"],
                 "region_code": e["region_code"],
+                "region_name": areas.get(e["region_code"], e["region_code"]),
                 "reported_at": e["reported_at"],
                 "hit": e["pk"] in hits,
             }
@@ -715,6 +722,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
             {
                 "id": f["pk"],
                 "event_id": f["event_id"],
+                "event_ref": _ref(f["event_id"], f["event__reported_at"]),
                 "action": f["action"],
                 "action_label": _flow_label(f["action"]),
                 "at": f["at"],
@@ -731,6 +739,16 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         + sum(len(v) for v in (found.records or {}).values())
         - shown_work,
     }
+
+
+def _ref(pk: int, reported_at: datetime) -> str:
+    """The number people quote (as ``Event.ref``: SJ + the local report day + id)."""
+    return f"SJ{timezone.localdate(reported_at):%Y%m%d}{pk:07d}"
+
+
+def _region_names(codes: Iterable[str]) -> dict[str, str]:
+    wanted = {c for c in codes if c}
+    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
 
 
 def _flow_label(action: str) -> str:
