@@ -286,3 +286,15 @@ def test_the_screen_of_a_grid_names_its_empty_ranking(org: Org, history: History
     with translation.override("zh-hans"):
         page = client.get(f"/analytics/screen/{org.regions['grid_a'].code}/").content.decode()
     assert "<h2>排名：微网格</h2>" in page and "<h2>排名：</h2>" not in page
+
+
+def test_the_application_cards_say_they_count_the_periods_applications(org: Org, page_as: Any) -> None:
+    """Unlike the event cards (open and overdue now), the 办件 cards count the period's applications,
+    and overdue includes those concluded late: the labels say so."""
+    from tests.applications.conftest import make_application
+
+    make_application(org, org.regions["village_a"].code)
+    with translation.override("zh-hans"):
+        page = page_as(org.user("a", "dispatcher")).get("/analytics/").content.decode()
+    assert "其中在办" in page and "其中超期（含逾期办结）" in page
+    assert "在办办件" not in page and "超期办件" not in page
