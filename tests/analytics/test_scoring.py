@@ -363,7 +363,8 @@ def test_a_rule_that_would_give_everyone_full_points_is_refused(org: Org, catego
     assert not ScoringRule.objects.exists()
     actions.create_rule(admin, **base, subject_type="grid_worker", metric="reports", target="5")
     actions.create_rule(admin, **base, subject_type="unit", metric="returns", deduction="1")
-    actions.create_rule(admin, **base, subject_type="unit", metric="on_time_rate")  # rates: target optional
+    rate = {**base, "name": "按期"}
+    actions.create_rule(admin, **rate, subject_type="unit", metric="on_time_rate")  # rates: target optional
 
 
 def test_drill_down_names_areas_and_quotes_event_numbers(
@@ -378,3 +379,19 @@ def test_drill_down_names_areas_and_quotes_event_numbers(
     assert f'<td title="{grid.code}">{grid.name}</td>' in rate  # the area by name, its code on hover
     failed = client.get(f"/analytics/scores/{station['failed_verifications'].pk}/").content.decode()
     assert f">{month['e1'].ref}</a>" in failed and f">{month['e5'].ref}</a>" in failed
+
+
+def test_two_rules_for_the_same_subjects_cannot_share_a_name(org: Org, categories: Any) -> None:
+    """The scorecard shows one column per rule name: a second 满意率 would hide the first one's points."""
+    admin = org.user("county", "admin")
+    first = actions.create_rule(admin, name="满意率", subject_type="unit", metric="satisfaction", weight="10")
+    with pytest.raises(InvalidInput) as refused:
+        actions.create_rule(admin, name="满意率", subject_type="unit", metric="on_time_rate", weight="10")
+    assert set(refused.value.details) == {"name"}
+    actions.create_rule(admin, name="满意率", subject_type="village", metric="satisfaction", weight="10")
+    other = actions.create_rule(admin, name="按期", subject_type="unit", metric="on_time_rate", weight="10")
+    with pytest.raises(InvalidInput):
+        actions.update_rule(
+            admin, other, name="满意率", subject_type="unit", metric="on_time_rate", weight="10"
+        )
+    actions.update_rule(admin, first, name="满意率", subject_type="unit", metric="satisfaction", weight="20")

@@ -102,9 +102,20 @@ def _snapshot(rule: ScoringRule) -> dict[str, Any]:
     return {name: str(getattr(rule, name)) if getattr(rule, name) is not None else None for name in EDITABLE}
 
 
+def _require_unique_name(cleaned: dict[str, Any], rule: ScoringRule | None = None) -> None:
+    """A scorecard has one column per rule name (and subject type): two rules of one name would share it."""
+    same = ScoringRule.objects.filter(subject_type=cleaned["subject_type"], name=cleaned["name"])
+    if rule is not None:
+        same = same.exclude(pk=rule.pk)
+    if same.exists():
+        message = _("Another rule for these subjects already has this name.")
+        raise InvalidInput(message, details={"name": [message]})
+
+
 def create_rule(actor: User | AnonymousUser | None, **values: Any) -> ScoringRule:
     admin = require_rule_admin(actor)
     cleaned = clean(values)
+    _require_unique_name(cleaned)
     with transaction.atomic():
         rule = ScoringRule.objects.create(**cleaned)
         record("analytics.rule.create", actor=admin, obj=rule, changes=_snapshot(rule))
@@ -120,6 +131,7 @@ def update_rule(
 ) -> ScoringRule:
     admin = require_rule_admin(actor)
     cleaned = clean(values)
+    _require_unique_name(cleaned, rule)
     before = _snapshot(rule)
     with transaction.atomic():
         update_versioned(rule, expected_version, cleaned)
