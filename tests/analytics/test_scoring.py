@@ -395,3 +395,15 @@ def test_two_rules_for_the_same_subjects_cannot_share_a_name(org: Org, categorie
             admin, other, name="满意率", subject_type="unit", metric="on_time_rate", weight="10"
         )
     actions.update_rule(admin, first, name="满意率", subject_type="unit", metric="satisfaction", weight="20")
+
+
+def test_the_export_quotes_the_events_by_number(org: Org, month: dict[str, Any], page_as: Any) -> None:
+    scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    file = page_as(org.user("a", "dispatcher")).get(
+        f"/analytics/scorecards/export/?kind=month&period={month['start']:%Y-%m}"
+    )
+    book = load_workbook(io.BytesIO(b"".join(file.streaming_content)))
+    records = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    on_time = next(r for r in records if r[1] == "A镇司法所" and r[2] == "按期结案率")
+    assert on_time[9] == month["e1"].ref
+    assert on_time[10] == f"{month['e1'].ref},{month['e2'].ref}"

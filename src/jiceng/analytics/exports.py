@@ -16,7 +16,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from jiceng.analytics import metrics, queries, scoring
 from jiceng.analytics.models import Scorecard, ScoreRow, Slice, SubjectType
 from jiceng.audit.actions import record
-from jiceng.events.models import Platform, Source
+from jiceng.events.models import Event, Platform, Source
 from jiceng.org.models import Unit
 
 if TYPE_CHECKING:
@@ -121,6 +121,9 @@ def scorecard_file(user: User, card: Scorecard, subject_type: str | None = None)
         ],
         [16, 24, 20, 16, 8, 8, 8, 8, 8, 40, 40, 30],
     )
+    refs = _event_refs(
+        {pk for row in rows for item in row.items.all() for pk in (*item.event_ids, *item.hit_event_ids)}
+    )
     for row in rows:
         for item in row.items.all():
             metric = scoring.METRICS.get(item.metric)
@@ -135,8 +138,8 @@ def scorecard_file(user: User, card: Scorecard, subject_type: str | None = None)
                     item.denominator,
                     item.failures,
                     float(item.points),
-                    _text(details, ",".join(map(str, item.hit_event_ids))),
-                    _text(details, ",".join(map(str, item.event_ids))),
+                    _text(details, ",".join(refs.get(pk, str(pk)) for pk in item.hit_event_ids)),
+                    _text(details, ",".join(refs.get(pk, str(pk)) for pk in item.event_ids)),
                     _text(details, ",".join(map(str, item.flow_ids))),
                 ]
             )
@@ -147,6 +150,18 @@ def scorecard_file(user: User, card: Scorecard, subject_type: str | None = None)
         changes={"period": scoring.period_label(card.period_kind, card.period_start), "rows": len(rows)},
     )
     return _save(book)
+
+
+def _event_refs(ids: set[int], chunk: int = 500) -> dict[int, str]:
+    """The numbers people quote (SJ…, as on the event page) of the events behind the scores."""
+    wanted = sorted(ids)
+    refs: dict[int, str] = {}
+    for at in range(0, len(wanted), chunk):
+        for pk, reported_at in Event.objects.filter(pk__in=wanted[at : at + chunk]).values_list(
+            "pk", "reported_at"
+        ):
+            refs[pk] = scoring.event_ref(pk, reported_at)
+    return refs
 
 
 # --- the monthly statistical report ----------------------------------------------------------------------
