@@ -48,3 +48,32 @@ def test_names_and_scores_keep_to_one_line_on_a_phone(
     )  # the table scrolls, not the page
     watch.screenshot("scorecards-phone")
     watch.assert_clean()
+
+
+def test_the_records_behind_a_score_read_on_a_phone(
+    open_page: Any, live_server: Any, org: Org, categories: Any
+) -> None:
+    from jiceng.analytics.models import ScoreItem
+    from tests.analytics.conftest import build_history
+
+    now = timezone.now()
+    build_history(org, now)
+    actions.create_rule(
+        org.user("county", "admin"), name="结案率", subject_type="township", metric="close_rate", weight="10"
+    )
+    card = scoring.compute_scorecard(org.user("county", "leader"), PeriodKind.MONTH, local_day(now))
+    item = ScoreItem.objects.get(row__scorecard=card, row__subject_code=org.regions["township_a"].code)
+    assert item.event_ids
+    page, watch = open_page("phone")
+    login(page, live_server.url, org.user("a", "dispatcher"))
+    page.goto(f"{live_server.url}/analytics/scores/{item.pk}/", timeout=SLOW)
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('td.nowrap')].map(td => {
+             const range = document.createRange(); range.selectNodeContents(td);
+             return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; })"""
+    )
+    assert lines and set(lines) == {1}, lines  # 已办结 on one line, not one character a line
+    title = page.locator("tbody tr >> nth=0").locator("td >> nth=1")
+    assert title.bounding_box()["width"] >= 100  # the title keeps a readable width
+    watch.screenshot("score-item-phone")
+    watch.assert_clean()
