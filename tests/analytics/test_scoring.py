@@ -407,3 +407,11 @@ def test_the_export_quotes_the_events_by_number(org: Org, month: dict[str, Any],
     on_time = next(r for r in records if r[1] == "A镇司法所" and r[2] == "按期结案率")
     assert on_time[9] == month["e1"].ref
     assert on_time[10] == f"{month['e1'].ref},{month['e2'].ref}"
+
+
+def test_a_scores_page_reads_as_chinese(org: Org, month: dict[str, Any], page_as: Any) -> None:
+    card = scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    returns = items(card, org.units["station_a"].code)["returns"]
+    with translation.override("zh-hans"):
+        page = page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{returns.pk}/").content.decode()
+    assert "（目标值 —，每次未达标扣分 2）" in page
