@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -415,3 +416,20 @@ def test_a_scores_page_reads_as_chinese(org: Org, month: dict[str, Any], page_as
     with translation.override("zh-hans"):
         page = page_as(org.user("a", "dispatcher")).get(f"/analytics/scores/{returns.pk}/").content.decode()
     assert "（目标值 —，每次未达标扣分 2）" in page
+
+
+def test_recomputing_a_period_asks_first(org: Org, month: dict[str, Any], page_as: Any) -> None:
+    """Recomputing replaces the stored scores: the button opens a warning, which confirms."""
+    scoring.compute_scorecard(org.user("county", "admin"), PeriodKind.MONTH, month["start"])
+    with translation.override("zh-hans"):
+        page = page_as(org.user("county", "leader")).get(
+            f"/analytics/scorecards/?kind=month&period={month['start']:%Y-%m}"
+        )
+    form = re.search(
+        r'<form method="post" action="/analytics/scorecards/compute/".*?</form>', page.content.decode(), re.S
+    )
+    assert form is not None
+    confirm = re.search(r'<details class="confirm">.*?</details>', form.group(0), re.S)
+    assert confirm is not None and '<button type="submit">确认重新计算并替换</button>' in confirm.group(0)
+    assert "已保存的考核结果将被替换" in confirm.group(0)
+    assert form.group(0).count('type="submit"') == 1  # no button outside the warning
