@@ -285,7 +285,7 @@ def test_the_screen_of_a_grid_names_its_empty_ranking(org: Org, history: History
     client = page_as(org.user("a", "dispatcher"))
     with translation.override("zh-hans"):
         page = client.get(f"/analytics/screen/{org.regions['grid_a'].code}/").content.decode()
-    assert "<h2>排名：微网格</h2>" in page and "<h2>排名：</h2>" not in page
+    assert "<h2>排名：微网格 <span" in page and "<h2>排名： <span" not in page
 
 
 def test_the_application_cards_say_they_count_the_periods_applications(org: Org, page_as: Any) -> None:
@@ -298,3 +298,9 @@ def test_the_application_cards_say_they_count_the_periods_applications(org: Org,
         page = page_as(org.user("a", "dispatcher")).get("/analytics/").content.decode()
     assert "其中在办" in page and "其中超期（含逾期办结）" in page
     assert "在办办件" not in page and "超期办件" not in page
+
+
+def test_the_screens_ranking_says_what_its_figures_are(org: Org, history: History, page_as: Any) -> None:
+    with translation.override("zh-hans"):
+        page = page_as(org.user("county", "leader")).get("/analytics/screen/").content.decode()
+    assert '<span class="legend">上报数 · 按期办结率</span></h2><ol id="rank-children">' in page
