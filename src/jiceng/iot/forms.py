@@ -21,6 +21,10 @@ class DeviceForm(forms.Form):
     lng = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    # The actions ask for a region when the position lies outside every grid: the page must offer it.
+    region_code = forms.CharField(
+        label=_("Region code (when the position is outside every grid)"), max_length=18, required=False
+    )
     unit = forms.CharField(label=_("Responsible unit (code)"), max_length=40, required=False)
 
     def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:

@@ -1,0 +1,36 @@
+"""What an administrator meets when onboarding devices on the pages (not only through the API)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from jiceng.accounts.roles import Role
+from jiceng.iot.models import Device
+from tests.conftest import Org
+from tests.iot.conftest import Iot
+
+pytestmark = pytest.mark.django_db
+
+OUTSIDE_EVERY_GRID = {"lng": "100.5", "lat": "25.5"}
+
+
+def editor(org: Org) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.user("county", Role.ADMIN))
+    return client
+
+
+def test_a_device_outside_every_grid_is_registered_with_the_region_the_message_asks_for(
+    org: Org, iot: Iot
+) -> None:
+    """“该位置不在本平台的任何网格内，请指定区域” must name a field the form has."""
+    client = editor(org)
+    form = {"code": "BIN-X", "name": "路边垃圾桶", "device_type": "bin", **OUTSIDE_EVERY_GRID}
+    html = client.post(reverse("iot:device_new"), form).content.decode()
+    assert "请指定区域" in html and 'name="region_code"' in html
+    assert not Device.objects.filter(code="BIN-X").exists()
+    response = client.post(reverse("iot:device_new"), {**form, "region_code": org.regions["grid_a"].code})
+    assert response.status_code == 200 and "dev_" in response.content.decode()
+    assert Device.objects.get(code="BIN-X").region_code == org.regions["grid_a"].code
