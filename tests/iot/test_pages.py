@@ -34,3 +34,29 @@ def test_a_device_outside_every_grid_is_registered_with_the_region_the_message_a
     response = client.post(reverse("iot:device_new"), {**form, "region_code": org.regions["grid_a"].code})
     assert response.status_code == 200 and "dev_" in response.content.decode()
     assert Device.objects.get(code="BIN-X").region_code == org.regions["grid_a"].code
+
+
+def test_the_device_page_says_where_the_device_sends_its_messages(org: Org, iot: Iot) -> None:
+    html = editor(org).get(reverse("iot:device_detail", args=["BIN-A"])).content.decode()
+    assert "http://testserver/api/v1/iot/devices/BIN-A/telemetry" in html
+    assert "http://testserver/api/v1/iot/devices/BIN-A/alarm" in html
+    assert "jiceng/devices/BIN-A/telemetry" in html and "jiceng/devices/BIN-A/alarm" in html
+    assert "{&quot;values&quot;: {&quot;fill&quot;: 0, &quot;battery&quot;: 0}}" in html
+
+
+def test_a_new_secret_is_asked_for_twice_and_never_cached(org: Org, iot: Iot) -> None:
+    client = editor(org)
+    html = client.get(reverse("iot:device_detail", args=["BIN-A"])).content.decode()
+    assert "旧密钥立即失效" in html and "确认生成新密钥" in html
+    response = client.post(reverse("iot:device_secret", args=["BIN-A"]))
+    assert "dev_" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    form = {"code": "BIN-N", "name": "新桶", "device_type": "bin", "lng": "120.01", "lat": "30.01"}
+    assert "no-store" in client.post(reverse("iot:device_new"), form)["Cache-Control"]
+
+
+def test_readers_see_no_connection_details(org: Org, iot: Iot) -> None:
+    client = Client()
+    client.force_login(org.user("a", Role.GRID_WORKER))
+    html = client.get(reverse("iot:device_detail", args=["BIN-A"])).content.decode()
+    assert "X-Device-Secret" not in html and "iot:device_secret" not in html

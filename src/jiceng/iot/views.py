@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages as flash
@@ -9,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.core.errors import PermissionDenied
-from jiceng.iot import actions, queries
+from jiceng.iot import actions, conf, queries
 from jiceng.iot.forms import DeviceForm, RuleForm
 from jiceng.iot.ingest import rules_for
 from jiceng.iot.labels import metric_label
@@ -61,7 +64,30 @@ def device_list(request: HttpRequest) -> HttpResponse:
     return render(request, "iot/devices.html", context)
 
 
-def _detail_context(user: User, code: str) -> dict[str, Any]:
+def _connection(request: HttpRequest, device: Any) -> dict[str, Any]:
+    """Where the device (or its gateway) sends its messages, and an example body from its own metrics."""
+    url = request.build_absolute_uri
+    topic = f"{conf.topic_prefix().rstrip('/')}/{device.code}"
+    example = {m["key"]: m["min"] for m in device.device_type.metrics[:3]}
+    return {
+        "http_telemetry": url(reverse("api:post_telemetry", args=[device.code])),
+        "http_alarm": url(reverse("api:post_alarm", args=[device.code])),
+        "mqtt_telemetry": f"{topic}/telemetry",
+        "mqtt_alarm": f"{topic}/alarm",
+        "example": json.dumps({"values": example}, ensure_ascii=False) if example else "",
+    }
+
+
+def _secret_page(request: HttpRequest, user: User, code: str, secret: str) -> HttpResponse:
+    """The device page with its new secret, shown this once: never kept in a cache or the browser's."""
+    context = _detail_context(request, user, code)
+    context["secret"] = secret
+    response = render(request, "iot/device_detail.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+def _detail_context(request: HttpRequest, user: User, code: str) -> dict[str, Any]:
     device = queries.device(user, code)
     rows = queries.readings(user, code, days=3)
     metrics = {m["key"]: m for m in device.device_type.metrics}
@@ -80,12 +106,13 @@ def _detail_context(user: User, code: str) -> dict[str, Any]:
         "alarms": list(queries.alarms(user, device_code=code)[:20]),
         "rules": rules_for(device),
         "may_edit": actions.may_edit(user),
+        "connection": _connection(request, device),
     }
 
 
 @login_required
 def device_detail(request: HttpRequest, code: str) -> HttpResponse:
-    return render(request, "iot/device_detail.html", _detail_context(_staff(request), code))
+    return render(request, "iot/device_detail.html", _detail_context(request, _staff(request), code))
 
 
 @login_required
@@ -94,9 +121,7 @@ def device_secret(request: HttpRequest, code: str) -> HttpResponse:
     user = _staff(request)
     queries.device(user, code)  # outside the jurisdiction: 404 first
     _device, secret = actions.rotate_secret(user, code)
-    context = _detail_context(user, code)
-    context["secret"] = secret
-    return render(request, "iot/device_detail.html", context)
+    return _secret_page(request, user, code, secret)
 
 
 @login_required
@@ -109,9 +134,7 @@ def device_new(request: HttpRequest) -> HttpResponse:
         created = run_action(form, actions.create_device, user, **form.cleaned_data)
         if created is not None:
             device, secret = created
-            context = _detail_context(user, device.code)
-            context["secret"] = secret
-            return render(request, "iot/device_detail.html", context)
+            return _secret_page(request, user, device.code, secret)
     return render(request, "iot/device_form.html", {"form": form, "device": None})
 
 
