@@ -38,6 +38,7 @@ ICONS = [
     "clipboard-check",
     "heart",
     "house",
+    "house-door",
     "house-heart",
     "megaphone",
     "person",

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 PAGES = [
     "/worktools/m/",
     "/worktools/m/patrol/",
+    "/worktools/m/visits/",
+    "/worktools/m/visits/?kind=house&q=路",
     "/worktools/patrols/",
     "/worktools/logs/",
     "/worktools/ledgers/",
@@ -105,3 +107,31 @@ def test_dispatcher_adds_a_duty_on_the_board(org: Org, page_as: Any) -> None:
     assert other.status_code == 200 and PatrolDuty.objects.count() == 1
     page = client.get(f"/worktools/ledgers/?region={org.regions['grid_a'].code}")
     assert page.status_code == 200
+
+
+def test_the_phone_home_leads_to_a_visit_without_the_registry_pages(
+    org: Org, registry_records: Any, page_as: Any
+) -> None:
+    """A grid worker on the phone finds whom they visit from the home screen (走访 had no way in there)."""
+    client = page_as(org.user("a", "grid_worker"))
+    assert 'href="/worktools/m/visits/"' in client.get("/worktools/m/").content.decode()
+    person = registry_records["a"]["person"]
+    html = client.get("/worktools/m/visits/", {"kind": "person", "q": "张三"}).content.decode()
+    assert f"/worktools/visits/new/?subject_kind=person&amp;subject_key={person.pk}" in html
+    assert "甲镇解放路12号" in html
+    household = client.get("/worktools/m/visits/", {"kind": "household", "q": "HHA-0001"}).content.decode()
+    assert "subject_kind=household&amp;subject_key=HHA-0001" in household
+    # Township B's people are not found from township A.
+    other = client.get("/worktools/m/visits/", {"kind": "person", "q": "李四"}).content.decode()
+    assert "subject_key=" not in other
+    # Recorded visits are listed on the same page.
+    client.post(
+        "/worktools/visits/new/",
+        {
+            "subject_kind": "person",
+            "subject_key": str(person.pk),
+            "findings": "身体状况良好",
+            "purpose": "独居老人走访",
+        },
+    )
+    assert "独居老人走访" in client.get("/worktools/m/visits/").content.decode()

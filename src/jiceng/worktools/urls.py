@@ -11,6 +11,7 @@ urlpatterns = [
     path("patrols/", views.patrol_board, name="patrol_board"),
     path("patrols/<int:patrol_id>/", views.patrol_detail, name="patrol_detail"),
     path("checkins/<int:checkin_id>/photo/", views.checkin_photo, name="checkin_photo"),
+    path("m/visits/", views.visits, name="visits"),
     path("visits/new/", views.visit_new, name="visit_new"),
     path("logs/", views.work_log, name="work_log"),
     path("ledgers/", views.ledger, {"name": "visits"}, name="ledgers"),

@@ -28,6 +28,7 @@ from jiceng.org.models import Region, RegionLevel, Unit
 from jiceng.registry import queries as registry_queries
 from jiceng.registry.models import KeyPlace
 from jiceng.registry.page_queries import region_options
+from jiceng.registry.schema import MODELS as REGISTRY_MODELS
 from jiceng.web.forms import DateInput, run_action
 from jiceng.worktools import (
     assignment_actions,
@@ -294,6 +295,23 @@ class VisitForm(forms.Form):
     follow_up = forms.CharField(label=gettext_lazy("Follow-up"), max_length=500, required=False)
     follow_up_due = forms.DateField(label=gettext_lazy("Follow-up due"), required=False, widget=DateInput())
     photo = forms.ImageField(label=gettext_lazy("Photo"), required=False)
+
+
+@login_required
+def visits(request: HttpRequest) -> HttpResponse:
+    """The phone's way to a visit: find the person, household, house or organization, then record it."""
+    user = _user(request)
+    kind = request.GET.get("kind", "person")
+    kind = kind if kind in visit_actions.VISIT_SUBJECTS else "person"
+    q = request.GET.get("q", "").strip()[:60]
+    context = {
+        "kind": kind,
+        "kinds": [(k, REGISTRY_MODELS[k]._meta.verbose_name) for k in visit_actions.VISIT_SUBJECTS],
+        "q": q,
+        "subjects": visit_queries.visit_subjects(user, kind, q),
+        "recent": list(visit_queries.visits(user).filter(visitor=user).order_by("-visited_at")[:10]),
+    }
+    return render(request, "worktools/visits.html", context)
 
 
 @login_required

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 VISIT_SUBJECTS = ("person", "household", "house", "organization")
 
 
-def _subject_name(kind: str, obj: object) -> str:
+def subject_name(kind: str, obj: object) -> str:
     if kind == "person":
         return getattr(obj, "name", "")
     if kind == "household":
@@ -76,7 +76,7 @@ def record_visit(
             visitor=user,
             region_code=subject.region_code,
             visited_at=visited_at,
-            subject_name=_subject_name(subject_kind, subject)[:200],
+            subject_name=subject_name(subject_kind, subject)[:200],
             purpose=purpose.strip()[:200],
             findings=findings,
             follow_up=follow_up.strip()[:500],

@@ -92,3 +92,34 @@ def ledger(user: User | AnonymousUser | None, name: str, f: LedgerFilter) -> Que
             cond |= Q(**{f"{field}__icontains": f.q})
         qs = qs.filter(cond)
     return qs.order_by(time.replace("__date", ""), "id")
+
+
+@dataclass
+class VisitSubject:
+    key: str
+    name: str
+    place: str
+
+
+def visit_subjects(
+    user: User | AnonymousUser | None, kind: str, q: str, limit: int = 20
+) -> list[VisitSubject]:
+    """Whom a visit can be recorded for: people, households, houses or organizations of the jurisdiction
+    found by the registry's own search (the phone's way in, without browsing the registry pages)."""
+    from jiceng.registry import queries as registry_queries
+    from jiceng.worktools.visit_actions import VISIT_SUBJECTS, subject_name
+
+    q = q.strip()
+    if kind not in VISIT_SUBJECTS or not q:
+        return []
+    qs = registry_queries.records(user, kind, q=q)
+    if kind == "household":
+        qs = qs.select_related("head")
+    return [
+        VisitSubject(
+            key=str(obj.pk) if kind == "person" else str(getattr(obj, obj.natural_key)),
+            name=subject_name(kind, obj),
+            place=obj.address or obj.region.name,
+        )
+        for obj in qs[:limit]
+    ]
