@@ -34,16 +34,22 @@ ICONS = [
     "camera",
     "card-list",
     "chat-dots",
+    "check2-circle",
     "check2-square",
     "clipboard-check",
+    "folder2-open",
     "heart",
     "house",
     "house-door",
     "house-heart",
     "megaphone",
+    "pencil-square",
     "person",
     "person-circle",
+    "play-circle",
     "plus-circle",
+    "record-circle",
+    "telephone",
 ]
 ASSETS += [("bootstrap-icons", f"icons/{name}.svg", f"bootstrap-icons/{name}.svg") for name in ICONS]
 

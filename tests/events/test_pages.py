@@ -4,6 +4,7 @@ actions the workflow offers, the report form (with photos), search and the audit
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from jiceng.events.actions import perform, report_event
 from jiceng.events.models import Event, EventState
 from tests.conftest import TOWNSHIP_ROLE_UNIT, Org
 from tests.events.conftest import IN_GRID_A, IN_GRID_B
+
+SYMBOLS = re.compile("[\u2190-\u2bff\uff0b\U0001f000-\U0001faff]")  # arrows, symbols, dingbats, ＋, emoji
 
 
 def _mounted(namespace: str) -> bool:
@@ -172,6 +175,14 @@ def test_grid_worker_mobile_home_and_lists(org: Org, categories, page_as) -> Non
     assert zh("Report an event") in html and zh("My reports") in html and zh("To verify") in html
     assert mine.title in client.get("/events/m/mine/").content.decode()
     assert mine.title not in client.get("/events/m/verify/").content.decode()
+
+
+def test_grid_worker_mobile_home_draws_its_icons_without_an_emoji_font(org: Org, categories, page_as) -> None:
+    """＋ ☰ ✓ depend on the phone's fonts; the vendored Bootstrap Icons SVGs do not."""
+    html = page_as(org.user("a", "grid_worker")).get("/events/m/").content.decode()
+    buttons = html.split('<nav class="bigbuttons"', 1)[1].split("</nav>", 1)[0]
+    assert buttons.count('<span class="icon"><svg class="icon-svg"') == 3
+    assert not SYMBOLS.findall(buttons), SYMBOLS.findall(buttons)
 
 
 def test_report_form_renders_the_category_picker_and_geolocation_hooks(org: Org, categories, page_as) -> None:

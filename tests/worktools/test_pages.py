@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -135,3 +136,16 @@ def test_the_phone_home_leads_to_a_visit_without_the_registry_pages(
         },
     )
     assert "独居老人走访" in client.get("/worktools/m/visits/").content.decode()
+
+
+SYMBOLS = re.compile("[\u2190-\u2bff\uff0b\U0001f000-\U0001faff]")  # arrows, symbols, dingbats, ＋, emoji
+
+
+def test_the_phone_home_draws_its_icons_without_an_emoji_font(
+    org: Org, categories: Any, page_as: Any
+) -> None:
+    """＋ ▶ ✎ ☎ ▤ depend on the phone's fonts; the vendored Bootstrap Icons SVGs do not."""
+    html = page_as(org.user("a", "grid_worker")).get("/worktools/m/").content.decode()
+    tiles = html.split('<nav class="tiles"', 1)[1].split("</nav>", 1)[0]
+    assert tiles.count('<svg class="icon-svg"') == 6
+    assert not SYMBOLS.findall(tiles), SYMBOLS.findall(tiles)
