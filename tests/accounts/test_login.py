@@ -123,3 +123,9 @@ def test_a_resident_who_logs_in_lands_on_the_resident_pages(org: Org, page_as) -
     response = page_as(org.user("none", "resident")).get("/")
     assert response.status_code == 302 and response["Location"] == "/portal/"
     assert page_as(org.user("a", "dispatcher")).get("/").status_code == 200
+
+
+def test_a_grid_worker_who_logs_in_lands_on_the_mobile_office(org: Org, page_as) -> None:
+    """Not on the counts of townships, grids and staff accounts, which are no work of theirs."""
+    response = page_as(org.user("a", "grid_worker")).get("/")
+    assert response.status_code == 302 and response["Location"] == "/worktools/m/"

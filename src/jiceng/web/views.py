@@ -30,6 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
     roles: frozenset[str] = getattr(request.user, "role_codes", frozenset())
     if roles and roles <= {Role.RESIDENT}:  # residents have their own pages
         return redirect("portal:home")
+    if roles and roles <= {Role.GRID_WORKER}:  # the unit counts say nothing to them: their work is here
+        return redirect("worktools:mobile_home")
     return render(request, "web/home.html", queries.home_summary(request.user))  # type: ignore[arg-type]
 
 
