@@ -161,3 +161,31 @@ def test_two_staff_exchange_messages_live(open_page: Any, live_server: Any, org:
     # (The page keeps retrying the socket, so a failed attempt can be logged at any moment.)
     for watch in (desk_watch, phone_watch):
         watch.assert_clean(ignore=("WebSocket connection to",))
+
+
+def test_a_patrol_report_missing_its_title_keeps_what_was_typed(
+    open_page: Any, live_server: Any, org: Org, categories: Any
+) -> None:
+    """Checked on the phone before it is queued: refused later by the server, the typed text was gone."""
+    from playwright.sync_api import expect
+
+    from jiceng.worktools import patrol_actions
+
+    base = live_server.url
+    worker = org.user("a", "grid_worker")
+    patrol, _ = patrol_actions.start_patrol(worker)
+    phone, watch = open_page("phone")
+    phone.context.grant_permissions(["geolocation"], origin=base)
+    phone.context.set_geolocation({"longitude": ROUTE[0][0], "latitude": ROUTE[0][1], "accuracy": 5})
+    log_in(phone, base, worker.username, "/worktools/m/patrol/")
+    phone.select_option("#report-category", "0301")
+    phone.get_by_label(zh("Description")).fill("垃圾桶旁堆放大件家具")
+    phone.get_by_role("button", name=zh("Report"), exact=True).click()
+    expect(phone.get_by_label(zh("Description"))).to_have_value("垃圾桶旁堆放大件家具")
+    queued = phone.evaluate(f"() => localStorage.getItem('jiceng.patrol.{patrol.pk}.reports')")
+    assert queued in (None, "[]")
+    phone.get_by_label(zh("Title")).fill("大件垃圾")
+    phone.get_by_role("button", name=zh("Report"), exact=True).click()
+    expect(phone.locator("#report-result")).to_contain_text("SJ")
+    assert PatrolEvent.objects.filter(patrol=patrol, event__title="大件垃圾").count() == 1
+    watch.assert_clean()

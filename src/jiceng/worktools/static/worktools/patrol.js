@@ -34,6 +34,19 @@
       .then(function (r) { return r.json().catch(function () { return {}; }).then(function (data) { return { status: r.status, data: data }; }); });
   };
 
+  // A refusal names the fields it is about ("标题：内容过短。"), not only "部分字段填写有误".
+  var failure = function (res, form) {
+    var details = res.data.details || {};
+    var parts = Object.keys(details).map(function (k) {
+      var input = form && form.elements.namedItem(k);
+      var label = input && input.id ? document.querySelector('label[for="' + input.id + '"]') : null;
+      var msg = [].concat(details[k]).join(" ");
+      return label ? text("field", { label: label.textContent, msg: msg }) : msg;
+    });
+    var msg = res.data.message || res.status;
+    return text("failed", { msg: parts.length ? msg + " " + parts.join(" ") : msg });
+  };
+
   var showQueue = function () {
     var n = queue().length;
     el("patrol-queue").textContent = n ? text("queued", { n: n }) : "";
@@ -163,7 +176,7 @@
           result.className = res.data.far ? "warn" : "ok";
           checkin.reset();
         } else {
-          result.textContent = text("failed", { msg: res.data.message || res.status });
+          result.textContent = failure(res, checkin);
           result.className = "error";
         }
       }, function () { result.textContent = text("offline"); });
@@ -191,7 +204,7 @@
           result.textContent = text("reported", { ref: res.data.ref });
           result.className = "ok";
         } else {
-          result.textContent = text("failed", { msg: res.data.message || res.status });
+          result.textContent = failure(res, report);
           result.className = "error";
         }
         return sendReports();
@@ -204,6 +217,9 @@
   if (report) {
     report.addEventListener("submit", function (e) {
       e.preventDefault();
+      // Checked before it is queued and the form cleared: a report the server refuses later (perhaps
+      // hours later, when the phone is back online) would have lost what the worker typed.
+      if (!report.checkValidity()) { report.reportValidity(); return; }
       var field = function (n) { return report.elements.namedItem(n).value; };
       var body = { category: field("category"), title: field("title"), description: field("description") };
       if (last) { body.lng = last.lng; body.lat = last.lat; }
