@@ -119,6 +119,7 @@ NOT_RECORD_SCOPED = {
     # IoT: lists and creation in one's own jurisdiction (tests/iot/test_scope.py), device types are global
     # configuration, and ingestion authenticates a device by its secret, not a user (tests/iot/test_http.py).
     ("get", "/api/v1/iot/device-types"),
+    ("put", "/api/v1/iot/device-types/{code}"),
     ("get", "/api/v1/iot/devices"),
     ("post", "/api/v1/iot/devices"),
     ("get", "/api/v1/iot/device-counts"),

@@ -60,3 +60,45 @@ def test_readers_see_no_connection_details(org: Org, iot: Iot) -> None:
     client.force_login(org.user("a", Role.GRID_WORKER))
     html = client.get(reverse("iot:device_detail", args=["BIN-A"])).content.decode()
     assert "X-Device-Secret" not in html and "iot:device_secret" not in html
+
+
+def api(user: object) -> Client:
+    from tests.conftest import token_for
+
+    return Client(headers={"Authorization": f"Bearer {token_for(user)}"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+
+def test_a_county_adds_a_device_type_its_detectors_need(org: Org, iot: Iot) -> None:
+    """Types were only seeded: a county with gas detectors, or a sensor of another metric, was stuck."""
+    body = {
+        "name": "可燃气体探测器",
+        "domain": "security",
+        "offline_after_minutes": 120,
+        "metrics": [{"key": "gas", "name": "可燃气体浓度", "unit": "%LEL", "min": 0, "max": 100}],
+    }
+    county = api(org.user("county", Role.ADMIN))
+    response = county.put("/api/v1/iot/device-types/gas_detector", body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["metrics"][0]["key"] == "gas"
+    town = api(org.user("a", Role.ADMIN))
+    body["name"] = "改名"
+    assert (
+        town.put("/api/v1/iot/device-types/gas_detector", body, content_type="application/json").status_code
+        == 403
+    )
+    bad = {**body, "metrics": [{"key": "gas", "min": 10, "max": 0}]}
+    response = county.put("/api/v1/iot/device-types/gas_detector", bad, content_type="application/json")
+    assert response.status_code == 422 and response.json()["code"] == "invalid_metrics"
+
+
+def test_a_metric_an_alarm_rule_uses_is_not_dropped_silently(org: Org, iot: Iot) -> None:
+    body = {
+        "name": "垃圾桶满溢监测",
+        "domain": "garbage",
+        "metrics": [{"key": "battery", "min": 0, "max": 100}],
+    }
+    response = api(org.user("county", Role.ADMIN)).put(
+        "/api/v1/iot/device-types/bin", body, content_type="application/json"
+    )
+    assert response.status_code == 422 and response.json()["code"] == "metric_in_use"
+    assert "垃圾桶满溢" in response.json()["message"]

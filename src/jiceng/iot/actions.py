@@ -123,12 +123,27 @@ def save_device_type(
         raise field_error("domain", _("Not one of the allowed values."), "invalid_domain")
     if offline_after_minutes < 1:
         raise field_error("offline_after_minutes", _("Too small."), "invalid_input")
+    checked = _checked_metrics(metrics)
+    kept = {m["key"] for m in checked}
+    used = (
+        AlarmRule.objects.filter(device_type__code=code, kind=RuleKind.THRESHOLD, is_active=True)
+        .exclude(metric__in=kept)
+        .order_by("id")
+        .first()
+    )
+    if used is not None:  # the rule would never fire again, silently
+        raise field_error(
+            "metrics",
+            _("The alarm rule “%(rule)s” uses the metric %(metric)s: change or switch off the rule first.")
+            % {"rule": used.name, "metric": used.metric},
+            "metric_in_use",
+        )
     device_type, created = DeviceType.objects.update_or_create(
         code=code,
         defaults={
             "name": name.strip()[:60] or code,
             "domain": domain,
-            "metrics": _checked_metrics(metrics),
+            "metrics": checked,
             "offline_after_minutes": offline_after_minutes,
         },
     )

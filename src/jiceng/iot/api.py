@@ -15,7 +15,7 @@ from jiceng.core.coords import CoordSystem
 from jiceng.events.models import Urgency
 from jiceng.iot import actions, ingest, queries
 from jiceng.iot.labels import metric_label
-from jiceng.iot.models import Alarm, AlarmRule, Comparison, Device, DeviceStatus, RuleKind
+from jiceng.iot.models import Alarm, AlarmRule, Comparison, Device, DeviceDomain, DeviceStatus, RuleKind
 
 router = Router(tags=["iot"])
 
@@ -39,6 +39,21 @@ class DeviceTypeOut(Schema):
     @staticmethod
     def resolve_metrics(obj: Any) -> list[dict[str, Any]]:
         return [{**m, "label": metric_label(m["key"], obj)} for m in obj.metrics]
+
+
+class MetricIn(Schema):
+    key: str = Field(..., max_length=40, description="Lowercase letters, digits and underscores")
+    name: str = Field("", max_length=40)
+    unit: str = Field("", max_length=16)
+    min: float
+    max: float
+
+
+class DeviceTypeIn(Schema):
+    name: str = Field(..., min_length=1, max_length=60)
+    domain: DeviceDomain
+    metrics: list[MetricIn] = Field(default_factory=list, max_length=50)
+    offline_after_minutes: int = Field(30, ge=1, le=30 * 1440)
 
 
 class DeviceOut(Schema):
@@ -247,6 +262,16 @@ class OutcomeOut(Schema):
 )
 def list_device_types(request: HttpRequest) -> Any:
     return list(queries.device_types())
+
+
+@router.put(
+    "/iot/device-types/{code}",
+    response=responses(DeviceTypeOut),
+    summary="Create or change a device type and its metrics (county-level editors)",
+)
+def put_device_type(request: HttpRequest, code: str, payload: DeviceTypeIn) -> Any:
+    data = payload.dict()
+    return actions.save_device_type(request.user, code=code, **data)
 
 
 @router.get("/iot/devices", response=responses(list[DeviceOut]), summary="Devices in your jurisdiction")
