@@ -102,3 +102,22 @@ def test_a_metric_an_alarm_rule_uses_is_not_dropped_silently(org: Org, iot: Iot)
     )
     assert response.status_code == 422 and response.json()["code"] == "metric_in_use"
     assert "垃圾桶满溢" in response.json()["message"]
+
+
+def test_a_refused_rule_shows_why_instead_of_folding_the_form_away(org: Org, iot: Iot) -> None:
+    rule = {
+        "name": "一氧化碳",
+        "device_type": "bin",
+        "kind": "threshold",
+        "metric": "co",
+        "comparison": "gt",
+        "threshold": "50",
+        "consecutive": "1",
+        "hold_seconds": "0",
+        "cooldown_minutes": "30",
+        "category_code": "0301",
+        "urgency": "normal",
+    }
+    html = editor(org).post(reverse("iot:rules"), rule).content.decode()
+    assert '<details class="panel" open>' in html
+    assert "该设备类型不上报此指标" in html
