@@ -121,3 +121,18 @@ def test_a_refused_rule_shows_why_instead_of_folding_the_form_away(org: Org, iot
     html = editor(org).post(reverse("iot:rules"), rule).content.decode()
     assert '<details class="panel" open>' in html
     assert "该设备类型不上报此指标" in html
+
+
+@pytest.mark.parametrize("name", ["iot:devices", "iot:alarms", "iot:rules"])
+def test_the_tabs_are_styled_by_a_stylesheet_the_page_loads(org: Org, iot: Iot, name: str) -> None:
+    """The tabs' rules were only in the event pages' CSS: here they ran together as plain links."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    html = editor(org).get(reverse(name)).content.decode()
+    assert '<nav class="tabs">' in html
+    sheets = re.findall(r'<link rel="stylesheet" href="/static/([^"]+)">', html)
+    css = "".join(Path(str(finders.find(s))).read_text(encoding="utf-8") for s in sheets)
+    assert ".tabs {" in css and ".tab.active {" in css
