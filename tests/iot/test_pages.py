@@ -136,3 +136,11 @@ def test_the_tabs_are_styled_by_a_stylesheet_the_page_loads(org: Org, iot: Iot, 
     sheets = re.findall(r'<link rel="stylesheet" href="/static/([^"]+)">', html)
     css = "".join(Path(str(finders.find(s))).read_text(encoding="utf-8") for s in sheets)
     assert ".tabs {" in css and ".tab.active {" in css
+
+
+def test_the_rule_form_offers_categories_and_codes_instead_of_asking_to_type_them(org: Org, iot: Iot) -> None:
+    """“事件分类（末级编码）” and “指标或告警代码” were free text: an administrator had to know CG0409 and
+    temperature by heart."""
+    html = editor(org).get(reverse("iot:rules")).content.decode()
+    assert '<select name="category_code"' in html and '<option value="0301">' in html
+    assert "fill (满溢度)" in html and "battery (电量)" in html and "smoke (烟雾报警)" in html

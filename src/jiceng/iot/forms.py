@@ -6,11 +6,27 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiceng.events.models import Urgency
+from jiceng.events.page_queries import category_tree
+from jiceng.iot.labels import ALARM_CODES, metric_label
 from jiceng.iot.models import Comparison, DeviceType, RuleKind
 
 
 def _types() -> list[tuple[str, str]]:
     return [(t.code, t.name) for t in DeviceType.objects.all()]
+
+
+def _codes_help() -> str:
+    """The codes the metric field takes, with their labels: nobody has to guess “temperature” or “smoke”."""
+    types = [
+        f"{t.name}: " + ", ".join(f"{m['key']} ({metric_label(m['key'], t)})" for m in t.metrics)
+        for t in DeviceType.objects.all()
+        if t.metrics
+    ]
+    alarms = ", ".join(f"{code} ({label})" for code, label in ALARM_CODES.items())
+    return str(
+        _("Threshold rules, the metric: %(types)s. Device rules, the alarm code (empty: any): %(alarms)s.")
+        % {"types": "; ".join(types), "alarms": alarms}
+    )
 
 
 class DeviceForm(forms.Form):
@@ -50,7 +66,7 @@ class RuleForm(forms.Form):
     cooldown_minutes = forms.IntegerField(
         label=_("Cooldown (minutes)"), min_value=0, max_value=30 * 1440, initial=30
     )
-    category_code = forms.CharField(label=_("Event category (leaf code)"), max_length=20)
+    category_code = forms.ChoiceField(label=_("Event category"), choices=())
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
     form_field = forms.CharField(label=_("Event form field for the value"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
@@ -58,6 +74,11 @@ class RuleForm(forms.Form):
     def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["device_type"].choices = _types()  # type: ignore[attr-defined]
+        self.fields["metric"].help_text = _codes_help()
+        self.fields["category_code"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (root.name, [(leaf.code, f"{name or leaf.name} ({leaf.code})") for leaf, name in leaves])
+            for root, leaves in category_tree()
+        ]
         if editing:
             del self.fields["device_type"]
             del self.fields["device"]
