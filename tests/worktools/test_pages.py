@@ -149,3 +149,27 @@ def test_the_phone_home_draws_its_icons_without_an_emoji_font(
     tiles = html.split('<nav class="tiles"', 1)[1].split("</nav>", 1)[0]
     assert tiles.count('<svg class="icon-svg"') == 6
     assert not SYMBOLS.findall(tiles), SYMBOLS.findall(tiles)
+
+
+def test_a_follow_up_due_on_the_phone_home_opens_the_visit_form(
+    org: Org, registry_records: Any, page_as: Any
+) -> None:
+    """待跟进走访 listed what was due but led nowhere: the worker had to find the household again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiceng.worktools import visit_actions
+
+    worker = org.user("a", "grid_worker")
+    visit_actions.record_visit(
+        worker,
+        subject_kind="household",
+        subject_key="HHA-0001",
+        findings="家中老人行动不便",
+        follow_up="协助申请居家养老服务",
+        follow_up_due=timezone.localdate() + timedelta(days=1),
+    )
+    html = page_as(worker).get("/worktools/m/").content.decode()
+    assert "协助申请居家养老服务" in html
+    assert "/worktools/visits/new/?subject_kind=household&amp;subject_key=HHA-0001" in html

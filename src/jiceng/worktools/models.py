@@ -277,6 +277,17 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.subject_name} {self.visited_at:%Y-%m-%d}"
 
+    @property
+    def subject(self) -> tuple[str, str] | None:
+        """(kind, key) of what was visited, as the visit form and the registry pages address it."""
+        if self.person_id:
+            return "person", str(self.person_id)
+        for kind in ("household", "house", "organization"):
+            obj = getattr(self, kind)
+            if obj is not None:
+                return kind, str(getattr(obj, obj.natural_key))
+        return None
+
 
 class WorkLog(models.Model):
     """民情日志: one worker's log of one day."""

@@ -65,8 +65,10 @@ def mobile_home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = timezone.localdate()
     duties = [i for i in patrol_queries.duty_items(user) if i.status != "done"]
-    follow_ups = visit_queries.visits(user).filter(
-        visitor=user, follow_up_due__isnull=False, follow_up_due__lte=today + timedelta(days=3)
+    follow_ups = (
+        visit_queries.visits(user)
+        .filter(visitor=user, follow_up_due__isnull=False, follow_up_due__lte=today + timedelta(days=3))
+        .select_related("household", "house", "organization")
     )
     context = {
         "patrol": patrol_queries.active_patrol_of(user),
