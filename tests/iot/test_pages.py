@@ -144,3 +144,33 @@ def test_the_rule_form_offers_categories_and_codes_instead_of_asking_to_type_the
     html = editor(org).get(reverse("iot:rules")).content.decode()
     assert '<select name="category_code"' in html and '<option value="0301">' in html
     assert "fill (满溢度)" in html and "battery (电量)" in html and "smoke (烟雾报警)" in html
+
+
+def test_a_township_admin_is_asked_for_the_device_before_sending_a_rule(org: Org, iot: Iot) -> None:
+    """Type-wide rules are the county's: a township admin filled the whole form and met a 403 page."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.user("a", Role.ADMIN))
+    rule = {
+        "name": "本镇满溢",
+        "device_type": "bin",
+        "kind": "threshold",
+        "metric": "fill",
+        "comparison": "ge",
+        "threshold": "80",
+        "consecutive": "1",
+        "hold_seconds": "0",
+        "cooldown_minutes": "30",
+        "category_code": "0301",
+        "urgency": "normal",
+    }
+    response = client.post(reverse("iot:rules"), rule)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "这里只能为本辖区的一台设备添加规则" in html and "此项为必填项" in html
+    assert client.post(reverse("iot:rules"), {**rule, "device": "BIN-A"}).status_code == 302
+    # The county's rule of the type is listed, not offered for editing.
+    assert (
+        f'href="{reverse("iot:rule_edit", args=[iot.rule.pk])}"'
+        not in client.get(reverse("iot:rules")).content.decode()
+    )
+    assert client.get(reverse("iot:rule_edit", args=[iot.rule.pk])).status_code == 403

@@ -64,14 +64,21 @@ def _editor(actor: User | AnonymousUser | None) -> User:
 def _county_editor(actor: User | AnonymousUser | None) -> User:
     """Device types and type-wide rules apply to the whole county: county-level editors only."""
     user = _editor(actor)
-    prefix = jurisdiction_prefix(user)
-    if not user.is_superuser and (prefix is None or len(prefix) > 6):
+    if not may_edit_county(user):
         raise PermissionDenied(_("Only county-level administrators change county-wide IoT settings."))
     return user
 
 
 def may_edit(user: User | AnonymousUser | None) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(*EDIT_ROLES)))
+
+
+def may_edit_county(user: User | AnonymousUser | None) -> bool:
+    """Device types and type-wide rules: the county-level editors of ``_county_editor``."""
+    if not may_edit(user):
+        return False
+    prefix = jurisdiction_prefix(user)
+    return bool(user.is_superuser or (prefix is not None and len(prefix) <= 6))  # type: ignore[union-attr]
 
 
 # --- device types ---------------------------------------------------------------------------------

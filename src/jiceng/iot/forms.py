@@ -71,9 +71,17 @@ class RuleForm(forms.Form):
     form_field = forms.CharField(label=_("Event form field for the value"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, editing: bool = False, county_wide: bool = True, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["device_type"].choices = _types()  # type: ignore[attr-defined]
+        if not county_wide:  # below the county: rules of one device only, asked for before the form is sent
+            self.fields["device"].required = True
+            self.fields["device"].help_text = _(
+                "Rules for every device of a type are set at county level; here, a rule for one device "
+                "of your jurisdiction."
+            )
         self.fields["metric"].help_text = _codes_help()
         self.fields["category_code"].choices = [("", "—")] + [  # type: ignore[attr-defined]
             (root.name, [(leaf.code, f"{name or leaf.name} ({leaf.code})") for leaf, name in leaves])

@@ -177,7 +177,8 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
 def rule_list(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     may_edit = actions.may_edit(user)
-    form = RuleForm(request.POST or None) if may_edit else None
+    may_edit_county = actions.may_edit_county(user)
+    form = RuleForm(request.POST or None, county_wide=may_edit_county) if may_edit else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied()
@@ -201,7 +202,14 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                 flash.success(request, _("Saved."))
                 return redirect("iot:rules")
     return render(
-        request, "iot/rules.html", {"rules": queries.rules(user), "form": form, "may_edit": may_edit}
+        request,
+        "iot/rules.html",
+        {
+            "rules": queries.rules(user),
+            "form": form,
+            "may_edit": may_edit,
+            "may_edit_county": may_edit_county,
+        },
     )
 
 
@@ -209,8 +217,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     user = _staff(request)
     rule = queries.rule(user, rule_id)
-    if not actions.may_edit(user):
-        raise PermissionDenied()
+    if not actions.may_edit(user) or (rule.device_id is None and not actions.may_edit_county(user)):
+        raise PermissionDenied()  # before the form is filled in, not after
     initial = {f: getattr(rule, f) for f in actions.RULE_FIELDS}
     form = RuleForm(request.POST or None, initial=initial, editing=True)
     if (
