@@ -173,3 +173,12 @@ def test_a_follow_up_due_on_the_phone_home_opens_the_visit_form(
     html = page_as(worker).get("/worktools/m/").content.decode()
     assert "协助申请居家养老服务" in html
     assert "/worktools/visits/new/?subject_kind=household&amp;subject_key=HHA-0001" in html
+
+
+def test_the_visit_page_names_its_choices_as_labels_in_english(org: Org, page_as: Any) -> None:
+    from django.conf import settings
+
+    client = page_as(org.user("a", "grid_worker"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/worktools/m/visits/").content.decode()
+    assert '<option value="household">Household</option>' in html

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -308,7 +309,7 @@ def visits(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:60]
     context = {
         "kind": kind,
-        "kinds": [(k, REGISTRY_MODELS[k]._meta.verbose_name) for k in visit_actions.VISIT_SUBJECTS],
+        "kinds": [(k, capfirst(REGISTRY_MODELS[k]._meta.verbose_name)) for k in visit_actions.VISIT_SUBJECTS],
         "q": q,
         "subjects": visit_queries.visit_subjects(user, kind, q),
         "recent": list(visit_queries.visits(user).filter(visitor=user).order_by("-visited_at")[:10]),
