@@ -22,7 +22,9 @@ document.addEventListener("DOMContentLoaded", () => {
       title: { text: s.unit ? `${s.name} (${s.unit})` : s.name, textStyle: { fontSize: 13 } },
       tooltip: { trigger: "axis" },
       grid: { left: 8, right: 16, bottom: 8, top: 32, containLabel: true },
-      xAxis: { type: "time" },
+      // Three days of hours on a phone: drop the labels that would overlap rather than print them on top of
+      // each other.
+      xAxis: { type: "time", axisLabel: { hideOverlap: true } },
       yAxis: { type: "value", scale: true },
       series: [{ name: s.name, type: "line", showSymbol: s.points.length < 60, data: s.points }],
     });
