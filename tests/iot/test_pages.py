@@ -174,3 +174,19 @@ def test_a_township_admin_is_asked_for_the_device_before_sending_a_rule(org: Org
         not in client.get(reverse("iot:rules")).content.decode()
     )
     assert client.get(reverse("iot:rule_edit", args=[iot.rule.pk])).status_code == 403
+
+
+def test_the_device_list_filters_by_a_region_chosen_by_name(org: Org, iot: Iot) -> None:
+    """The filter asked for a region code: nobody at the county knows 330199001001001 by heart."""
+    client = editor(org)
+    html = client.get(reverse("iot:devices")).content.decode()
+    assert '<select id="region" name="region">' in html
+    assert '<option value="330199001">A镇</option>' in html
+    assert '<option value="330199001001">　A村</option>' in html
+    assert '<option value="330199001001001">　　A村第一网格</option>' in html
+    town_a = client.get(reverse("iot:devices"), {"region": "330199001"}).content.decode()
+    assert "BIN-A" in town_a and "BIN-B" not in town_a
+    assert '<option value="330199001" selected>A镇</option>' in town_a
+    # A township's admin is offered only their own township.
+    client.force_login(org.user("a", Role.ADMIN))
+    assert "B镇" not in client.get(reverse("iot:devices")).content.decode()

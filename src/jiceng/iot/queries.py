@@ -110,3 +110,19 @@ def rules(user: User | AnonymousUser | None) -> QuerySet[AlarmRule]:
 
 def rule(user: User | AnonymousUser | None, rule_id: int) -> AlarmRule:
     return rule_in_scope(user, rule_id)
+
+
+def region_choices(user: User | AnonymousUser | None) -> list[tuple[str, str]]:
+    """The townships, villages and grids of the jurisdiction that have devices, as (code prefix, label) for
+    the device list's filter: nobody has to know a 12- or 15-digit code."""
+    from jiceng.org.models import Region, RegionLevel, scope_prefix
+
+    codes = set(devices(user).values_list("region_code", flat=True).distinct())
+    wanted = {c for code in codes for c in (code[:9] + "000", code[:12], code[:15])}
+    indent: dict[str, str] = {RegionLevel.TOWNSHIP: "", RegionLevel.VILLAGE: "　", RegionLevel.GRID: "　　"}
+    regions = (
+        Region.objects.filter(code__in=wanted, level__in=list(indent))
+        .order_by("code")
+        .values_list("code", "name", "level")
+    )
+    return [(scope_prefix(code, level), f"{indent[level]}{name}") for code, name, level in regions]

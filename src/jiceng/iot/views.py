@@ -57,6 +57,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         "counts": queries.status_counts(queries.devices(user)),
         "filtered_counts": queries.status_counts(qs),
         "types": DeviceType.objects.all(),
+        "regions": queries.region_choices(user),
         "statuses": DeviceStatus.choices,
         "active_alarms": queries.alarms(user, state=AlarmState.ACTIVE).count(),
         "may_edit": actions.may_edit(user),
