@@ -312,6 +312,14 @@ def outside_federation(org: Org, where: str, event: Event) -> dict[str, dict[str
     }
 
 
+def outside_iot_event(event_id: str) -> dict[str, str]:
+    """The outside event, as opened by the outside device's alarm."""
+    from jiceng.iot.models import Alarm
+
+    Alarm.objects.filter(device__code="OUT-1").update(event_id=int(event_id))
+    return {"event_id": event_id}
+
+
 def outside_iot(org: Org, where: str) -> dict[str, dict[str, str]]:
     """A device in township B (or the neighbouring county), an alarm on it and a rule of it alone."""
     from django.utils import timezone
@@ -534,6 +542,7 @@ PAGE_ROUTES = {
     "iot:device_edit": ("get", "code"),
     "iot:device_secret": ("post", "code"),
     "iot:rule_edit": ("get", "rule_id"),
+    "iot:event_device": ("get", "event_id"),
 }
 
 
@@ -591,6 +600,7 @@ def test_no_page_reaches_a_record_outside_the_jurisdiction(
         "applications:": api_params["/api/v1/applications/{application_id}"],
         "federation:": api_params["/api/v1/federation/routes/{routed_id}/assign"],
         "iot:rule_edit": api_params["/api/v1/iot/rules/{rule_id}"],
+        "iot:event_device": outside_iot_event(api_params["/api/v1/events/{event_id}"]["event_id"]),
         "iot:": api_params["/api/v1/iot/devices/{code}"],
     }
     client = Client()

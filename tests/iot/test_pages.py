@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from jiceng.accounts.roles import Role
-from jiceng.iot.models import Device
+from jiceng.iot.models import Alarm, Device
 from tests.conftest import Org
 from tests.iot.conftest import Iot
 
@@ -190,3 +190,30 @@ def test_the_device_list_filters_by_a_region_chosen_by_name(org: Org, iot: Iot) 
     # A township's admin is offered only their own township.
     client.force_login(org.user("a", Role.ADMIN))
     assert "B镇" not in client.get(reverse("iot:devices")).content.decode()
+
+
+def test_an_event_an_alarm_opened_leads_to_the_device(org: Org, iot: Iot) -> None:
+    """The dispatcher who gets “垃圾桶满溢：A村垃圾桶” can open the device's readings from the event."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiceng.iot.ingest import TELEMETRY, ingest
+
+    t0 = timezone.now() - timedelta(minutes=10)
+    for minute in (0, 1):
+        ingest(
+            "BIN-A", TELEMETRY, {"ts": (t0 + timedelta(minutes=minute)).isoformat(), "values": {"fill": 95}}
+        )
+    event_id = Alarm.objects.get(device__code="BIN-A").event_id
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.user("a", Role.DISPATCHER))
+    link = reverse("iot:event_device", args=[event_id])
+    assert f'href="{link}"' in client.get(reverse("events:detail", args=[event_id])).content.decode()
+    response = client.get(link)
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "iot:device_detail", args=["BIN-A"]
+    )
+    outsider = Client()
+    outsider.force_login(org.user("b", Role.DISPATCHER))
+    assert outsider.get(link).status_code == 404

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from jiceng.core.errors import NotFound
 from jiceng.core.scope import get_in_scope, jurisdiction_prefix, scoped
 from jiceng.iot.actions import rule_in_scope
 from jiceng.iot.labels import metric_label
@@ -93,6 +94,16 @@ def alarm(user: User | AnonymousUser | None, alarm_id: int) -> Alarm:
     return get_in_scope(
         Alarm.objects.select_related("device", "device__device_type", "rule", "event"), user, pk=alarm_id
     )
+
+
+def alarm_of_event(user: User | AnonymousUser | None, event_id: int) -> Alarm:
+    """The alarm that opened an event, within the jurisdiction (404 for missing and outside alike)."""
+    found = (
+        scoped(Alarm.objects.select_related("device"), user).filter(event_id=event_id).order_by("id").first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def device_types() -> QuerySet[DeviceType]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("devices/<str:code>/edit/", views.device_edit, name="device_edit"),
     path("devices/<str:code>/secret/", views.device_secret, name="device_secret"),
     path("alarms/", views.alarm_list, name="alarms"),
+    path("events/<int:event_id>/device/", views.event_device, name="event_device"),
     path("rules/", views.rule_list, name="rules"),
     path("rules/<int:rule_id>/edit/", views.rule_edit, name="rule_edit"),
 ]

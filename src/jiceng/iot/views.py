@@ -175,6 +175,13 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def event_device(request: HttpRequest, event_id: int) -> HttpResponse:
+    """From an event an alarm opened to its device's page (latest values, charts, alarms)."""
+    alarm = queries.alarm_of_event(_staff(request), event_id)
+    return redirect("iot:device_detail", code=alarm.device.code)
+
+
+@login_required
 def rule_list(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     may_edit = actions.may_edit(user)
