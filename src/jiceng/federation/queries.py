@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from jiceng.accounts.permissions import require_role
 from jiceng.core.scope import get_in_scope, scoped
+from jiceng.events.workflow import TRANSITIONS
 from jiceng.federation import county
 from jiceng.federation.department import HANDLER_ROLES
 from jiceng.federation.models import (
@@ -21,6 +22,7 @@ from jiceng.federation.models import (
     EscalationLink,
     InboxMessage,
     InboxState,
+    MessageType,
     OutboxMessage,
     OutboxState,
     RejectedMessage,
@@ -108,6 +110,48 @@ def routes(actor: User | AnonymousUser | None) -> QuerySet[RoutedEvent]:
 def route(actor: User | AnonymousUser | None, routed_id: int) -> RoutedEvent:
     user = require_role(actor, *OPERATOR_ROLES)
     return get_in_scope(RoutedEvent.objects.select_related("county", "department"), user, pk=routed_id)
+
+
+# What each step of a routed event is called on the hub's pages (RouteHop.action is a code).
+HOP_LABELS = {
+    "received": gettext_lazy("Received from the county"),
+    "assigned": gettext_lazy("Assigned"),
+    "returned": gettext_lazy("Returned (not ours)"),
+    "progress": gettext_lazy("Progress"),
+    "resolved": gettext_lazy("Resolved"),
+    "awaiting_operator": gettext_lazy("No department left: operator decides"),
+    "ignored": gettext_lazy("Ignored: not from the department holding it"),
+    "recalled": gettext_lazy("Recalled by the county"),
+    "feedback": gettext_lazy("County feedback"),
+}
+
+
+@dataclass
+class HopRow:
+    at: datetime
+    label: str
+    system: str  # the system's name ("" when the hub itself acted)
+    comment: str
+
+
+def route_hops(routed: RoutedEvent) -> list[HopRow]:
+    """The steps of a routed event as the operator reads them: named steps and systems, and the county's
+    feedback and ignored messages by their labels instead of their codes."""
+    hops = list(routed.hops.all())
+    names = dict(System.objects.filter(code__in={h.system for h in hops}).values_list("code", "name"))
+    types = dict(MessageType.choices)
+    rows = []
+    for hop in hops:
+        label, comment = str(HOP_LABELS.get(hop.action, hop.action)), hop.comment
+        if hop.action == "feedback":
+            action, _sep, rest = comment.partition(" ")
+            if action in TRANSITIONS:
+                label = gettext("%(step)s: %(action)s") % {"step": label, "action": TRANSITIONS[action].label}
+                comment = rest
+        elif hop.action == "ignored" and comment in types:
+            comment = str(types[comment])
+        rows.append(HopRow(at=hop.at, label=label, system=names.get(hop.system, hop.system), comment=comment))
+    return rows
 
 
 def escalations(actor: User | AnonymousUser | None) -> QuerySet[EscalationLink]:

@@ -137,7 +137,7 @@ def route_detail(request: HttpRequest, routed_id: int) -> HttpResponse:
         "federation/route_detail.html",
         {
             "routed": routed,
-            "hops": routed.hops.all(),
+            "hops": queries.route_hops(routed),
             "open": routed.state in (RouteState.ASSIGNED, RouteState.AWAITING_OPERATOR),
             "assign_form": assign_form,
             "resolve_form": resolve_form,
