@@ -51,3 +51,30 @@ def test_route_steps_are_named_in_chinese_with_system_names(
         assert code not in steps, f"{code!r} shown as a code in the steps"
     for text in ("收到县级上报", "退回（非本部门职责）", "部门A", "部门B", "测试县", "县级反馈：核查通过"):
         assert text in steps, f"{text!r} missing in the steps"
+
+
+def test_each_platform_leads_its_users_to_their_federation_page(
+    org: Org, page_as: Any, settings: Any
+) -> None:
+    """The hub operator reaches the routed events, the county centre its escalations, a department
+    system's handler its assignments, from the navigation; none sees the other platforms' pages."""
+    pages = {
+        "hub": "/federation/routes/",
+        "county": "/federation/escalations/",
+        "department": "/federation/tasks/",
+    }
+    users = {
+        "hub": ("county", "hub_operator"),
+        "county": ("county", "county_center"),
+        "department": ("county_dept", "handler"),
+    }
+    for platform, url in pages.items():
+        settings.PLATFORM_ROLE = platform
+        html = page_as(org.user(*users[platform])).get("/").content.decode()
+        nav = re.search(r'<nav class="mainnav.*?</nav>', html, re.S).group(0)  # type: ignore[union-attr]
+        assert f'href="{url}"' in nav, f"{platform}: no link to {url}"
+        for other in set(pages.values()) - {url}:
+            assert f'href="{other}"' not in nav, f"{platform}: link to {other}"
+        overview = page_as(org.user("county", "admin")).get("/federation/").content.decode()
+        head = re.search(r'<div class="head-buttons">(.*?)</div>', overview, re.S).group(1)  # type: ignore[union-attr]
+        assert f'href="{url}"' in head and not any(f'href="{o}"' in head for o in set(pages.values()) - {url})

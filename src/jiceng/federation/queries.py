@@ -177,6 +177,7 @@ class ThisPlatform:
     name: str  # empty: unknown (a hub without JICENG_PLATFORM_NAME)
     role_label: str
     code: str  # empty: JICENG_PLATFORM_CODE is not set (messages go out as "LOCAL")
+    role: str = ""  # county | hub | department
 
 
 def this_platform() -> ThisPlatform:
@@ -188,4 +189,4 @@ def this_platform() -> ThisPlatform:
         with contextlib.suppress(county.NoHub):
             name = county.county_region().name
     label = str(PLATFORM_ROLE_LABELS.get(role, role))
-    return ThisPlatform(name=name, role_label=label, code=settings.PLATFORM_CODE)
+    return ThisPlatform(name=name, role_label=label, code=settings.PLATFORM_CODE, role=role)

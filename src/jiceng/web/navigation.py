@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,7 @@ class NavItem:
     roles: frozenset[str] | None = None  # None: every logged-in staff user
     icon: str = ""
     group: str = ""  # a key of GROUPS, or "" for an entry of its own
+    platforms: frozenset[str] | None = None  # None: every platform role (county, hub, department)
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -86,6 +88,28 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem(_("Audit log"), "audit:entry_list", frozenset({Role.ADMIN}), icon="shield", group=SETUP),
     NavItem(
+        _("Routed events"),
+        "federation:routes",
+        frozenset({Role.HUB_OPERATOR, Role.ADMIN}),
+        icon="link",
+        platforms=frozenset({"hub"}),
+    ),
+    NavItem(
+        _("Escalations"),
+        "federation:escalations",
+        frozenset({Role.COUNTY_CENTER, Role.ADMIN}),
+        icon="link",
+        group=WORK,
+        platforms=frozenset({"county"}),
+    ),
+    NavItem(
+        _("Assignments"),
+        "federation:tasks",
+        frozenset({Role.HANDLER, Role.ADMIN}),
+        icon="inbox",
+        platforms=frozenset({"department"}),
+    ),
+    NavItem(
         _("Collaboration platform"),
         "federation:overview",
         frozenset({Role.HUB_OPERATOR, Role.ADMIN}),
@@ -98,7 +122,9 @@ NAV_ITEMS: list[NavItem] = [
 def items_for(user: object) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
+    platform = str(settings.PLATFORM_ROLE)
+    items = [item for item in NAV_ITEMS if item.platforms is None or platform in item.platforms]
     if getattr(user, "is_superuser", False):
-        return list(NAV_ITEMS)
+        return items
     roles = user.role_codes  # type: ignore[attr-defined]
-    return [item for item in NAV_ITEMS if item.roles is None or item.roles & roles]
+    return [item for item in items if item.roles is None or item.roles & roles]
