@@ -78,3 +78,34 @@ def test_each_platform_leads_its_users_to_their_federation_page(
         overview = page_as(org.user("county", "admin")).get("/federation/").content.decode()
         head = re.search(r'<div class="head-buttons">(.*?)</div>', overview, re.S).group(1)  # type: ignore[union-attr]
         assert f'href="{url}"' in head and not any(f'href="{o}"' in head for o in set(pages.values()) - {url})
+
+
+def test_county_centre_escalates_from_the_event_page(
+    org: Org, page_as: Any, categories: Any, as_county: None, settings: Any
+) -> None:
+    """The event page offers the escalation to the hub, where the centre decides the event's dispatch,
+    instead of a separate page that asks for an internal event id."""
+    from jiceng.events.actions import perform, report_event
+    from jiceng.federation.models import EscalationLink, SystemKind
+    from tests.federation.conftest import system
+
+    system("HUB", SystemKind.HUB, name="省协同平台")
+    center = org.user("county", "county_center")
+    event, _ = report_event(center, category="0301", title="跨县垃圾", source="hotline", region_code="330199")
+    client = page_as(center)
+    assert (
+        'id="hub-escalation"' not in client.get(f"/events/{event.pk}/").content.decode()
+    )  # not accepted yet
+    perform(center, event.pk, "accept")
+    html = client.get(f"/events/{event.pk}/").content.decode()
+    form = re.search(r'id="hub-escalation".*?</details>', html, re.S)
+    assert form and 'action="/federation/escalations/"' in form.group(0) and "上报协同平台" in form.group(0)
+    assert f'name="event_id" value="{event.pk}"' in form.group(0)
+    # Not for a leader, who does not dispatch; not on the hub.
+    assert (
+        'id="hub-escalation"'
+        not in page_as(org.user("county", "leader")).get(f"/events/{event.pk}/").content.decode()
+    )
+    response = client.post("/federation/escalations/", {"event_id": event.pk, "comment": "县级无法办结"})
+    assert response.status_code == 302 and EscalationLink.objects.filter(event=event).exists()
+    assert 'id="hub-escalation"' not in client.get(f"/events/{event.pk}/").content.decode()  # done

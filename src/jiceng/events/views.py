@@ -31,6 +31,7 @@ from jiceng.events.forms import ActionForm, ReportForm, SearchForm, extra_fields
 from jiceng.events.models import AttachmentStage, Evaluation, Event, EventState, Level, Source
 from jiceng.events.schema_form import SchemaForm, extra_field_errors
 from jiceng.events.workflow import TRANSITIONS, Transition, available_actions
+from jiceng.federation import queries as federation_queries
 from jiceng.web.forms import run_action
 
 if TYPE_CHECKING:
@@ -332,6 +333,7 @@ def _render_detail(
             "danger_forms": [f for f in action_forms if f.transition.danger],
             "stale_form": stale,
             "duplicates": page_queries.duplicate_hints(user, event) if can_merge else [],
+            "hub_escalation": federation_queries.can_escalate(user, event),
         },
     )
 

@@ -14,7 +14,8 @@ from django.utils.translation import gettext, gettext_lazy
 
 from jiceng.accounts.permissions import require_role
 from jiceng.core.scope import get_in_scope, scoped
-from jiceng.events.workflow import TRANSITIONS
+from jiceng.events.models import Event, EventState
+from jiceng.events.workflow import TRANSITIONS, can
 from jiceng.federation import county
 from jiceng.federation.department import HANDLER_ROLES
 from jiceng.federation.models import (
@@ -28,8 +29,10 @@ from jiceng.federation.models import (
     RejectedMessage,
     RoutedEvent,
     System,
+    SystemKind,
 )
 from jiceng.federation.systems import OPERATOR_ROLES
+from jiceng.org.models import Unit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -152,6 +155,19 @@ def route_hops(routed: RoutedEvent) -> list[HopRow]:
             comment = str(types[comment])
         rows.append(HopRow(at=hop.at, label=label, system=names.get(hop.system, hop.system), comment=comment))
     return rows
+
+
+def can_escalate(actor: User | AnonymousUser | None, event: Event) -> bool:
+    """Whether the event's page offers to hand it to the collaboration platform: on a county platform
+    connected to a hub, an event waiting for dispatch, to whoever may dispatch it to the hub's unit."""
+    if settings.PLATFORM_ROLE != county.COUNTY or event.state != EventState.PENDING_DISPATCH:
+        return False
+    if actor is None or not actor.is_authenticated or not can(actor, event, "dispatch"):
+        return False
+    hub = System.objects.filter(kind=SystemKind.HUB, is_active=True).first()
+    return (
+        hub is not None and scoped(Unit.objects.all(), actor).filter(code=county.hub_unit_code(hub)).exists()
+    )
 
 
 def escalations(actor: User | AnonymousUser | None) -> QuerySet[EscalationLink]:
