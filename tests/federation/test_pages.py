@@ -109,3 +109,34 @@ def test_county_centre_escalates_from_the_event_page(
     response = client.post("/federation/escalations/", {"event_id": event.pk, "comment": "县级无法办结"})
     assert response.status_code == 302 and EscalationLink.objects.filter(event=event).exists()
     assert 'id="hub-escalation"' not in client.get(f"/events/{event.pk}/").content.decode()  # done
+
+
+def test_department_task_page_keeps_progress_apart_from_the_answer_and_says_what_happened(
+    org: Org, page_as: Any, as_department: None
+) -> None:
+    from jiceng.federation.models import DepartmentTask, SystemKind, TaskState
+    from tests.federation.conftest import system
+
+    system("HUB", SystemKind.HUB, name="协同平台")
+    post(
+        envelope(
+            MessageType.ASSIGN,
+            {"title": "违建", "category_name": "违法建设", "county": "测试县"},
+            source="HUB",
+            target="DEPT-A",
+            correlation="hub/7",
+            sequence=1,
+        )
+    )
+    task = DepartmentTask.objects.get()
+    client = page_as(org.user("county_dept", "handler"))
+    html = client.post(f"/federation/tasks/{task.pk}/accept/", {"version": 1}, follow=True).content.decode()
+    assert "受理：已完成。" in html
+    client.post(f"/federation/tasks/{task.pk}/progress/", {"version": 2, "comment": "已派人赴现场"})
+    task.refresh_from_db()
+    assert task.state == TaskState.ACCEPTED and task.answer == ""  # progress is not the answer
+    html = client.post(f"/federation/tasks/{task.pk}/resolve/", {"version": 3}, follow=True).content.decode()
+    assert html.count("此项为必填项") == 1 and "备注：此项为必填项。" in html  # said once, naming the field
+    client.post(f"/federation/tasks/{task.pk}/resolve/", {"version": 3, "comment": "已拆除"})
+    task.refresh_from_db()
+    assert task.state == TaskState.RESOLVED and task.answer == "已拆除"

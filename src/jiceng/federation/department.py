@@ -79,8 +79,12 @@ def _answer(task: DepartmentTask, action: str, comment: str, now: datetime) -> D
     states, new_state, type = TASK_ACTIONS[action]
     if task.state not in states:
         raise Conflict(_("This action is not available in the task's current state."), code="task_state")
+    # The answer is what the department concluded (its result, or why it is not theirs); acceptance and
+    # progress notes go to the hub as progress and do not stand as the task's answer.
     update_versioned(
-        task, None, {"state": new_state, "answer": comment} if action != "accept" else {"state": new_state}
+        task,
+        None,
+        {"state": new_state, "answer": comment} if action in ("return", "resolve") else {"state": new_state},
     )
     key = "result" if type == MessageType.RESOLVED else "comment"
     enqueue(task.hub, type, {key: comment}, correlation=task.correlation, now=now)

@@ -52,7 +52,18 @@ def data(request: HttpRequest) -> JsonResponse:
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label=gettext_lazy("Comment"), max_length=2000, widget=forms.Textarea)
+    # Optional here: the action says when it needs one (accepting does not), so a missing one is told once.
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), max_length=2000, widget=forms.Textarea, required=False
+    )
+
+
+TASK_ACTION_LABELS = {
+    "accept": gettext_lazy("Accept"),
+    "progress": gettext_lazy("Add progress"),
+    "return": gettext_lazy("Return: not ours"),
+    "resolve": gettext_lazy("Resolve"),
+}
 
 
 class AssignForm(forms.Form):
@@ -188,6 +199,11 @@ def task_act(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
         version=int(request.POST["version"]) if request.POST.get("version", "").isdigit() else None,
     )
     if done is None:
-        for error in form.non_field_errors() or [e for errs in form.errors.values() for e in errs]:
-            messages.error(request, str(error))
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            for error in errors:
+                text = _("%(field)s: %(error)s") % {"field": label, "error": error} if label else str(error)
+                messages.error(request, text)
+    else:
+        messages.success(request, _("%(action)s: done.") % {"action": TASK_ACTION_LABELS.get(action, action)})
     return redirect("federation:tasks")
