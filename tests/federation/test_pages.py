@@ -140,3 +140,33 @@ def test_department_task_page_keeps_progress_apart_from_the_answer_and_says_what
     client.post(f"/federation/tasks/{task.pk}/resolve/", {"version": 3, "comment": "已拆除"})
     task.refresh_from_db()
     assert task.state == TaskState.RESOLVED and task.answer == "已拆除"
+
+
+def test_hub_registry_shows_what_each_department_handles_and_what_counties_synced(
+    org: Org, page_as: Any, hub_peers: dict[str, System]
+) -> None:
+    from django.utils import timezone
+
+    from jiceng.federation.models import ProvinceRecord
+
+    for n in range(3):
+        ProvinceRecord.objects.create(
+            county_code="330199",
+            kind="person",
+            record_id=n,
+            name=f"张{n}",
+            region_code="330199001001",
+            data='{"id_number": "330199199001011234"}',
+            updated_at=timezone.now(),
+        )
+    hub_peers["b"].is_active = False
+    hub_peers["b"].save()
+    html = page_as(org.user("county", "hub_operator")).get("/federation/").content.decode()
+    peers = re.search(r'<table class="list" id="peers">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    row_a = re.search(r"<tr[^>]*>\s*<td>部门A.*?</tr>", peers, re.S).group(0)  # type: ignore[union-attr]
+    assert "事件类别 05" in row_a and "转办顺序 10" in row_a and "区域 全部" in row_a
+    row_b = re.search(r"<tr[^>]*>\s*<td>部门B.*?</tr>", peers, re.S).group(0)  # type: ignore[union-attr]
+    assert "停用" in row_b
+    store = re.search(r'<table class="list" id="store">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    assert "测试县" in store and "<td>3</td>" in store
+    assert "张0" not in html and "330199199001011234" not in html  # counts only, no personal data

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -26,6 +26,7 @@ from jiceng.federation.models import (
     MessageType,
     OutboxMessage,
     OutboxState,
+    ProvinceRecord,
     RejectedMessage,
     RoutedEvent,
     System,
@@ -168,6 +169,40 @@ def can_escalate(actor: User | AnonymousUser | None, event: Event) -> bool:
     return (
         hub is not None and scoped(Unit.objects.all(), actor).filter(code=county.hub_unit_code(hub)).exists()
     )
+
+
+@dataclass
+class StoreRow:
+    county: str  # the county system's name (its code if it is no longer registered)
+    kind: str  # the kind of record, as its model names it (实有人口, 组织机构)
+    records: int
+    last_updated: datetime | None
+
+
+def province_store(actor: User | AnonymousUser | None) -> list[StoreRow]:
+    """What the counties have synced to the province-wide store (全省总库): records per county and kind, and
+    when they last changed. Counts only: the records themselves are personal data."""
+    from jiceng.federation.sync import KINDS
+
+    user = require_role(actor, *OPERATOR_ROLES)
+    rows = (
+        scoped(ProvinceRecord.objects.filter(deleted=False), user)
+        .values("county_code", "kind")
+        .annotate(n=Count("id"), last=Max("updated_at"))
+        .order_by("county_code", "kind")
+    )
+    names = dict(System.objects.values_list("code", "name"))
+    return [
+        StoreRow(
+            county=names.get(row["county_code"], row["county_code"]),
+            kind=str(KINDS[row["kind"]][0]._meta.verbose_name_plural)
+            if row["kind"] in KINDS
+            else row["kind"],
+            records=row["n"],
+            last_updated=row["last"],
+        )
+        for row in rows
+    ]
 
 
 def escalations(actor: User | AnonymousUser | None) -> QuerySet[EscalationLink]:

@@ -86,6 +86,7 @@ class EscalateForm(forms.Form):
 def overview(request: HttpRequest) -> HttpResponse:
     """The operators' health view: every registered system with its queue, lag and failures."""
     peers = queries.peer_statuses(request.user)
+    platform = queries.this_platform()
     return render(
         request,
         "federation/overview.html",
@@ -93,7 +94,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "peers": peers,
             "dead": queries.dead_letters(request.user)[:100],
             "rejected": queries.rejected(request.user)[:50],
-            "platform": queries.this_platform(),
+            "platform": platform,
+            "store": queries.province_store(request.user) if platform.role == "hub" else [],
         },
     )
 
