@@ -170,3 +170,28 @@ def test_hub_registry_shows_what_each_department_handles_and_what_counties_synce
     store = re.search(r'<table class="list" id="store">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
     assert "测试县" in store and "<td>3</td>" in store
     assert "张0" not in html and "330199199001011234" not in html  # counts only, no personal data
+
+
+def test_department_handler_reads_why_the_county_sent_the_task_back(
+    org: Org, page_as: Any, as_department: None
+) -> None:
+    from jiceng.federation.models import DepartmentTask, SystemKind, TaskState
+    from tests.federation.conftest import system
+
+    system("HUB", SystemKind.HUB, name="协同平台")
+    assign = {"title": "违建", "category_name": "违法建设", "county": "测试县", "region_name": "测试县"}
+    post(envelope(MessageType.ASSIGN, assign, source="HUB", target="DEPT-A", correlation="hub/7", sequence=1))
+    task = DepartmentTask.objects.get()
+    client = page_as(org.user("county_dept", "handler"))
+    client.post(f"/federation/tasks/{task.pk}/resolve/", {"version": 1, "comment": "已拆除"})
+    feedback = {"action": "verify_fail", "comment": "钢棚仍在，未拆除", "evaluation": ""}
+    post(
+        envelope(
+            MessageType.FEEDBACK, feedback, source="HUB", target="DEPT-A", correlation="hub/7", sequence=2
+        )
+    )
+    task.refresh_from_db()
+    assert task.state == TaskState.ACCEPTED
+    html = client.get("/federation/tasks/").content.decode()
+    assert "县级反馈" in html and "核查不通过" in html and "钢棚仍在，未拆除" in html
+    assert "verify_fail" not in html

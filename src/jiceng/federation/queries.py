@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from jiceng.accounts.permissions import require_role
 from jiceng.core.scope import get_in_scope, scoped
-from jiceng.events.models import Event, EventState
+from jiceng.events.models import Evaluation, Event, EventState
 from jiceng.events.workflow import TRANSITIONS, can
 from jiceng.federation import county
 from jiceng.federation.department import HANDLER_ROLES
@@ -213,6 +213,33 @@ def tasks(actor: User | AnonymousUser | None) -> QuerySet[DepartmentTask]:
     """Every assignment of the department system: its handlers all work the same queue."""
     require_role(actor, *HANDLER_ROLES)
     return DepartmentTask.objects.select_related("hub")
+
+
+@dataclass
+class FeedbackRow:
+    label: str  # what the county did: 核查通过，结案, 核查不通过，返工, 评价, 重新办理
+    comment: str
+    evaluation: str  # the reporter's rating, by its label ("" when none)
+
+
+def task_feedback(task: DepartmentTask) -> list[FeedbackRow]:
+    """What the county said after the department's answer (verification, rating, reopening), as its
+    handlers read it: a failed verification sends the task back to them, and this is why."""
+    evaluations = dict(Evaluation.choices)
+    rows = []
+    for action, payload in task.feedback.items():
+        if not isinstance(payload, dict):
+            continue
+        transition = TRANSITIONS.get(action)
+        evaluation = str(payload.get("evaluation") or "")
+        rows.append(
+            FeedbackRow(
+                label=str(transition.label) if transition else action,
+                comment=str(payload.get("comment") or ""),
+                evaluation=str(evaluations.get(evaluation, evaluation)),
+            )
+        )
+    return rows
 
 
 # How this node's role is named on its pages (the provincial hub is more than a peer's "协同平台").

@@ -179,6 +179,8 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queries.tasks(request.user), 50).get_page(request.GET.get("page"))
+    for task in page:
+        task.feedback_rows = queries.task_feedback(task)  # type: ignore[attr-defined]
     return render(
         request,
         "federation/tasks.html",
