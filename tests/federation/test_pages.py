@@ -195,3 +195,21 @@ def test_department_handler_reads_why_the_county_sent_the_task_back(
     html = client.get("/federation/tasks/").content.decode()
     assert "县级反馈" in html and "核查不通过" in html and "钢棚仍在，未拆除" in html
     assert "verify_fail" not in html
+
+
+def test_department_task_names_the_place_once(as_department: None, db: None) -> None:
+    from jiceng.federation.models import DepartmentTask, SystemKind
+    from tests.federation.conftest import system
+
+    system("HUB", SystemKind.HUB, name="协同平台")
+    for n, region in enumerate(("测试县", "A镇"), start=1):
+        assign = {"title": "违建", "county": "测试县", "region_name": region}
+        post(
+            envelope(
+                MessageType.ASSIGN, assign, source="HUB", target="DEPT-A", correlation=f"hub/{n}", sequence=1
+            )
+        )
+    assert list(DepartmentTask.objects.order_by("id").values_list("region_name", flat=True)) == [
+        "测试县",
+        "测试县 A镇",
+    ]

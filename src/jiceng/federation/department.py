@@ -36,6 +36,12 @@ TASK_ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
 }
 
 
+def _place(payload: dict[str, Any]) -> str:
+    """The county, then the region within it; once when the event lies at the county itself."""
+    county, region = str(payload.get("county") or "").strip(), str(payload.get("region_name") or "").strip()
+    return (region if not county or region.startswith(county) else f"{county} {region}".strip())[:100]
+
+
 @handles(DEPARTMENT, MessageType.ASSIGN)
 def on_assign(source: System, message: InboxMessage, payload: dict[str, Any], now: datetime) -> None:
     task, _created = DepartmentTask.objects.update_or_create(
@@ -45,7 +51,7 @@ def on_assign(source: System, message: InboxMessage, payload: dict[str, Any], no
             "title": str(payload.get("title", ""))[:200],
             "description": str(payload.get("description", "")),
             "category_name": str(payload.get("category_name", ""))[:60],
-            "region_name": f"{payload.get('county', '')} {payload.get('region_name', '')}".strip()[:100],
+            "region_name": _place(payload),
             "state": TaskState.NEW,
             "received_at": now,
         },
