@@ -213,3 +213,20 @@ def test_department_task_names_the_place_once(as_department: None, db: None) -> 
         "测试县",
         "测试县 A镇",
     ]
+
+
+def test_department_system_navigation_leads_nowhere_forbidden(
+    db: None, page_as: Any, as_department: None
+) -> None:
+    """A department system's handler (no unit, no jurisdiction: as federation_seed makes them) is offered
+    their assignments, and no page of the county's own work that would answer 403 or show nothing."""
+    from jiceng.accounts.models import User, UserRole
+
+    handler = User.objects.create(username="handler_dept-a")
+    UserRole.objects.create(user=handler, role="handler")
+    client = page_as(handler)
+    nav = re.search(r'<nav class="mainnav.*?</nav>', client.get("/").content.decode(), re.S).group(0)  # type: ignore[union-attr]
+    links = re.findall(r'href="(/[^"]*)"', nav)
+    assert "/federation/tasks/" in links and "/analytics/" not in links and "/events/workbench/" not in links
+    for url in links:
+        assert client.get(url).status_code == 200, url

@@ -16,6 +16,11 @@ SETUP = "setup"
 GROUPS: dict[str, str | Promise] = {WORK: _("Daily work"), SETUP: _("Administration")}
 
 
+# The county's own work (events, 办件, base data, maps, dashboards …): not on a department system, whose
+# handlers work the collaboration platform's assignments and have no jurisdiction of their own.
+GOVERNMENT_PLATFORMS = frozenset({"county", "hub"})
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str | Promise
@@ -33,25 +38,50 @@ NAV_ITEMS: list[NavItem] = [
         "events:workbench",
         frozenset({Role.DISPATCHER, Role.COUNTY_CENTER, Role.VILLAGE_CADRE, Role.HANDLER, Role.GRID_WORKER}),
         icon="inbox",
+        platforms=GOVERNMENT_PLATFORMS,
     ),
     NavItem(
-        _("Grid work"), "events:mobile_home", frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE}), icon="phone"
+        _("Grid work"),
+        "events:mobile_home",
+        frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE}),
+        icon="phone",
+        platforms=GOVERNMENT_PLATFORMS,
     ),
-    NavItem(_("Event search"), "events:search", frozenset(STAFF_ROLES), icon="search"),
+    NavItem(
+        _("Event search"),
+        "events:search",
+        frozenset(STAFF_ROLES),
+        icon="search",
+        platforms=GOVERNMENT_PLATFORMS,
+    ),
     NavItem(
         _("Service applications"),
         "applications:workbench",
         frozenset({Role.HANDLER, Role.VILLAGE_CADRE, Role.LEADER, Role.ADMIN}),
         icon="briefcase",
+        platforms=GOVERNMENT_PLATFORMS,
     ),
-    NavItem(_("Dashboards"), "analytics:dashboard", frozenset(STAFF_ROLES), icon="chart"),
-    NavItem(_("Base data"), "registry:overview", frozenset(STAFF_ROLES), icon="database"),
-    NavItem(_("Map"), "gis:map", frozenset(STAFF_ROLES), icon="map"),
+    NavItem(
+        _("Dashboards"),
+        "analytics:dashboard",
+        frozenset(STAFF_ROLES),
+        icon="chart",
+        platforms=GOVERNMENT_PLATFORMS,
+    ),
+    NavItem(
+        _("Base data"),
+        "registry:overview",
+        frozenset(STAFF_ROLES),
+        icon="database",
+        platforms=GOVERNMENT_PLATFORMS,
+    ),
+    NavItem(_("Map"), "gis:map", frozenset(STAFF_ROLES), icon="map", platforms=GOVERNMENT_PLATFORMS),
     NavItem(
         _("Mobile office"),
         "worktools:mobile_home",
         frozenset({Role.GRID_WORKER, Role.VILLAGE_CADRE, Role.SAFETY_OFFICER}),
         icon="phone",
+        platforms=GOVERNMENT_PLATFORMS,
     ),
     NavItem(
         _("Patrols"),
@@ -59,6 +89,7 @@ NAV_ITEMS: list[NavItem] = [
         frozenset({Role.DISPATCHER, Role.COUNTY_CENTER, Role.VILLAGE_CADRE, Role.LEADER}),
         icon="map",
         group=WORK,
+        platforms=GOVERNMENT_PLATFORMS,
     ),
     NavItem(
         _("Leader assignments"),
@@ -66,17 +97,26 @@ NAV_ITEMS: list[NavItem] = [
         frozenset({Role.LEADER, Role.DISPATCHER, Role.COUNTY_CENTER, Role.HANDLER}),
         icon="flag",
         group=WORK,
+        platforms=GOVERNMENT_PLATFORMS,
     ),
     NavItem(_("Ledgers"), "worktools:ledgers", frozenset(STAFF_ROLES), icon="book", group=WORK),
     NavItem(_("Messages"), "worktools:conversations", frozenset(STAFF_ROLES), icon="chat", group=WORK),
     NavItem(_("Address book"), "worktools:contacts", frozenset(STAFF_ROLES), icon="phone", group=WORK),
     NavItem(_("File library"), "worktools:library", frozenset(STAFF_ROLES), icon="folder", group=WORK),
-    NavItem(_("IoT devices"), "iot:devices", frozenset(STAFF_ROLES), icon="radio", group=WORK),
+    NavItem(
+        _("IoT devices"),
+        "iot:devices",
+        frozenset(STAFF_ROLES),
+        icon="radio",
+        group=WORK,
+        platforms=GOVERNMENT_PLATFORMS,
+    ),
     NavItem(
         _("Resident portal"),
         "portal:staff_home",
         frozenset({Role.ADMIN, Role.LEADER, Role.VILLAGE_CADRE, Role.DISPATCHER, Role.COUNTY_CENTER}),
         icon="users",
+        platforms=GOVERNMENT_PLATFORMS,
     ),
     NavItem(_("Regions"), "org:region_list", icon="map", group=SETUP),
     NavItem(_("Units"), "org:unit_list", icon="building", group=SETUP),
