@@ -230,3 +230,45 @@ def test_department_system_navigation_leads_nowhere_forbidden(
     assert "/federation/tasks/" in links and "/analytics/" not in links and "/events/workbench/" not in links
     for url in links:
         assert client.get(url).status_code == 200, url
+
+
+def test_texts_sent_to_other_systems_are_in_the_platforms_language_not_the_users(
+    org: Org, page_as: Any, hub_peers: dict[str, System]
+) -> None:
+    """An operator who reads the hub in English answers a county whose users read Chinese: what the
+    county stores and shows (who answered, the assignment note) is written in the platform's language."""
+    import json
+
+    from jiceng.federation.models import OutboxMessage
+
+    post(escalate())
+    routed = RoutedEvent.objects.get()
+    post(
+        envelope(
+            MessageType.RETURN,
+            {"comment": "非本部门"},
+            source="DEPT-A",
+            correlation=routed.correlation,
+            sequence=1,
+        )
+    )
+    post(
+        envelope(
+            MessageType.RETURN,
+            {"comment": "非本部门"},
+            source="DEPT-B",
+            correlation=routed.correlation,
+            sequence=1,
+        )
+    )
+    client = page_as(org.user("county", "hub_operator"))
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    url = f"/federation/routes/{routed.pk}/"
+    assert "Assign to a department system" in client.get(url).content.decode()  # the operator reads English
+    client.post(url, {"assign": "1", "department": "DEPT-C"})
+    client.post(url, {"resolve": "1", "result": "Handled jointly"})
+    to_county = [
+        json.loads(m.payload) for m in OutboxMessage.objects.filter(target__code="330199").order_by("id")
+    ]
+    assert to_county[-2]["comment"] == "协同平台已转交部门C办理。"
+    assert to_county[-1] == {"result": "Handled jointly", "department": "协同平台"}

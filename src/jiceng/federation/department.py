@@ -17,7 +17,7 @@ from jiceng.accounts.roles import Role
 from jiceng.audit.actions import record
 from jiceng.core.concurrency import update_versioned
 from jiceng.core.errors import Conflict, InvalidInput, NotFound
-from jiceng.federation.messaging import enqueue, handles
+from jiceng.federation.messaging import enqueue, handles, platform_language
 from jiceng.federation.models import DepartmentTask, InboxMessage, MessageType, System, TaskState
 
 if TYPE_CHECKING:
@@ -110,8 +110,9 @@ def answer_task(
     if action not in TASK_ACTIONS:
         raise InvalidInput(_("Unknown action."), code="unknown_action")
     comment = (comment or "").strip()
-    if action == "accept":
-        comment = comment or _("Accepted; handling.")
+    if action == "accept" and not comment:
+        with platform_language():
+            comment = _("Accepted; handling.")
     if not comment:
         raise InvalidInput(
             _("Some required fields are missing."),

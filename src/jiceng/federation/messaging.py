@@ -28,6 +28,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import override
 
 from jiceng.core.errors import DomainError
 from jiceng.federation import signing
@@ -47,6 +48,12 @@ logger = logging.getLogger(__name__)
 
 # Messages of these types carry no event conversation: processed as they come.
 UNORDERED = {MessageType.SYNC, MessageType.QUERY, MessageType.RESPONSE}
+
+
+def platform_language() -> Any:
+    """Texts that travel to other systems (progress notes, who answered) are written in the platform's
+    language, whatever the language of the user whose action sends them: they are stored and shown there."""
+    return override(settings.LANGUAGE_CODE)
 
 
 def own_code() -> str:

@@ -19,7 +19,14 @@ from jiceng.accounts.permissions import require_role
 from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, NotFound, field_error
 from jiceng.core.scope import get_in_scope
-from jiceng.federation.messaging import BatchItem, enqueue, enqueue_many, handles, handles_batch
+from jiceng.federation.messaging import (
+    BatchItem,
+    enqueue,
+    enqueue_many,
+    handles,
+    handles_batch,
+    platform_language,
+)
 from jiceng.federation.models import (
     InboxMessage,
     MessageType,
@@ -330,7 +337,8 @@ def operator_assign(
         ).first()
         if department is None:
             raise field_error("department", _("Unknown department system."), "invalid_department")
-        _assign(routed, department, now, comment or _("Assigned by the operator."))
+        with platform_language():
+            _assign(routed, department, now, comment or _("Assigned by the operator."))
         record("federation.route.assign", actor=user, obj=routed, changes={"department": department.code})
     return routed
 
@@ -345,6 +353,7 @@ def operator_resolve(
         routed = _open_routed(user, routed_id, version)
         if not (result or "").strip():
             raise field_error("result", _("This field is required."), "required")
-        _resolve(routed, result.strip(), _("Collaboration platform"), "", now)
+        with platform_language():
+            _resolve(routed, result.strip(), _("Collaboration platform"), "", now)
         record("federation.route.resolve", actor=user, obj=routed)
     return routed
