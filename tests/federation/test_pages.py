@@ -272,3 +272,20 @@ def test_texts_sent_to_other_systems_are_in_the_platforms_language_not_the_users
     ]
     assert to_county[-2]["comment"] == "协同平台已转交部门C办理。"
     assert to_county[-1] == {"result": "Handled jointly", "department": "协同平台"}
+
+
+def test_route_page_says_where_and_how_urgent_and_leads_back(
+    org: Org, page_as: Any, hub_peers: dict[str, System]
+) -> None:
+    from tests.federation.test_inbox import ESCALATE
+
+    payload = {**ESCALATE, "address": "A镇东门村三组", "urgency": "urgent"}
+    post(envelope(MessageType.ESCALATE, payload, correlation="330199/1", sequence=1))
+    routed = RoutedEvent.objects.get()
+    html = (
+        page_as(org.user("county", "hub_operator")).get(f"/federation/routes/{routed.pk}/").content.decode()
+    )
+    assert "A镇东门村三组" in html and "<dd>紧急</dd>" in html
+    assert (
+        'href="/federation/routes/"' in html.split("<h1>")[0].split("</nav>")[-1]
+    )  # a way back, above the title

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from jiceng.accounts.permissions import require_role
 from jiceng.core.scope import get_in_scope, scoped
-from jiceng.events.models import Evaluation, Event, EventState
+from jiceng.events.models import Evaluation, Event, EventState, Urgency
 from jiceng.events.workflow import TRANSITIONS, can
 from jiceng.federation import county
 from jiceng.federation.department import HANDLER_ROLES
@@ -128,6 +128,13 @@ HOP_LABELS = {
     "recalled": gettext_lazy("Recalled by the county"),
     "feedback": gettext_lazy("County feedback"),
 }
+
+
+def route_facts(routed: RoutedEvent) -> dict[str, str]:
+    """What the county sent beside title and description, for the operator: where exactly, how urgent."""
+    details = routed.details if isinstance(routed.details, dict) else {}
+    urgency = dict(Urgency.choices).get(routed.urgency, routed.urgency)
+    return {"address": str(details.get("address") or ""), "urgency": str(urgency)}
 
 
 @dataclass

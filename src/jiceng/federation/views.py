@@ -151,6 +151,7 @@ def route_detail(request: HttpRequest, routed_id: int) -> HttpResponse:
         {
             "routed": routed,
             "hops": queries.route_hops(routed),
+            "facts": queries.route_facts(routed),
             "open": routed.state in (RouteState.ASSIGNED, RouteState.AWAITING_OPERATOR),
             "assign_form": assign_form,
             "resolve_form": resolve_form,
