@@ -289,3 +289,10 @@ def test_route_page_says_where_and_how_urgent_and_leads_back(
     assert (
         'href="/federation/routes/"' in html.split("<h1>")[0].split("</nav>")[-1]
     )  # a way back, above the title
+
+
+def test_one_navigation_entry_is_current(org: Org, page_as: Any, as_hub: None) -> None:
+    html = page_as(org.user("county", "hub_operator")).get("/federation/routes/").content.decode()
+    nav = re.search(r'<nav class="mainnav.*?</nav>', html, re.S).group(0)  # type: ignore[union-attr]
+    assert nav.count('aria-current="page"') == 1
+    assert re.search(r'<a href="/federation/routes/"[^>]*aria-current="page"', nav)

@@ -13,14 +13,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     current = request.path
     plain: list[dict[str, Any]] = []
     grouped: dict[str, list[dict[str, Any]]] = {key: [] for key in GROUPS}
+    entries: list[tuple[str, dict[str, Any]]] = []
     for item in items_for(getattr(request, "user", None)):
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        active = current == url if url == "/" else current.startswith(url)
-        entry = {"label": item.label, "url": url, "icon": item.icon, "active": active}
-        (grouped[item.group] if item.group else plain).append(entry)
+        entries.append((item.group, {"label": item.label, "url": url, "icon": item.icon, "active": False}))
+    # The current page is the entry with the longest URL it lies under (/federation/routes/ is not also
+    # /federation/), so one entry at most is marked.
+    matching = [
+        e for _g, e in entries if (current == e["url"] if e["url"] == "/" else current.startswith(e["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda e: len(e["url"]))["active"] = True
+    for group, entry in entries:
+        (grouped[group] if group else plain).append(entry)
     menus = [
         {"label": GROUPS[key], "children": children, "active": any(c["active"] for c in children)}
         for key, children in grouped.items()
