@@ -296,3 +296,35 @@ def test_one_navigation_entry_is_current(org: Org, page_as: Any, as_hub: None) -
     nav = re.search(r'<nav class="mainnav.*?</nav>', html, re.S).group(0)  # type: ignore[union-attr]
     assert nav.count('aria-current="page"') == 1
     assert re.search(r'<a href="/federation/routes/"[^>]*aria-current="page"', nav)
+
+
+def test_escalation_page_takes_the_event_number_and_says_what_is_wrong(
+    org: Org, page_as: Any, categories: Any, as_county: None
+) -> None:
+    from jiceng.events.actions import perform, report_event
+    from jiceng.federation.models import EscalationLink, SystemKind
+    from tests.federation.conftest import system
+
+    system("HUB", SystemKind.HUB, name="省协同平台")
+    center = org.user("county", "county_center")
+    waiting, _ = report_event(
+        center, category="0301", title="跨县垃圾", source="hotline", region_code="330199"
+    )
+    new, _ = report_event(center, category="0301", title="刚上报", source="hotline", region_code="330199")
+    perform(center, waiting.pk, "accept")
+    client = page_as(center)
+    page = client.get("/federation/escalations/").content.decode()
+    assert "事件编号" in page and "事件ID" not in page
+    wrong_date = "SJ19990101" + waiting.ref[-7:]
+    for number, error in (
+        (wrong_date, "您的辖区内没有这个编号的事件"),
+        ("SJ2026", "您的辖区内没有这个编号的事件"),
+        (new.ref, "只有待您派遣的事件才能上报协同平台"),  # not accepted yet: said on the form, not a 409 page
+    ):
+        response = client.post("/federation/escalations/", {"event_id": number, "comment": "县级无法办结"})
+        assert response.status_code == 200 and error in response.content.decode(), number
+    assert not EscalationLink.objects.exists()
+    response = client.post(
+        "/federation/escalations/", {"event_id": f" {waiting.ref.lower()} ", "comment": "县级无法办结"}
+    )
+    assert response.status_code == 302 and EscalationLink.objects.get().event_id == waiting.pk

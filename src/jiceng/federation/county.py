@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from jiceng.accounts.models import User, UserRole
 from jiceng.accounts.roles import Role
-from jiceng.core.errors import DomainError, InvalidInput, NotFound
+from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from jiceng.core.scope import get_in_scope
 from jiceng.events import actions as event_actions
 from jiceng.events import queries as event_queries
@@ -106,9 +106,15 @@ def escalate_to_hub(
     if unit is None:
         raise NoHub()
     with transaction.atomic():
-        event = event_actions.perform(
-            actor, event_id, "dispatch", version=version, comment=comment, lead_unit=unit.code
-        )
+        try:
+            event = event_actions.perform(
+                actor, event_id, "dispatch", version=version, comment=comment, lead_unit=unit.code
+            )
+        except event_actions.ActionNotAvailable as exc:
+            raise Conflict(
+                _("Only an event waiting for your dispatch can go to the collaboration platform."),
+                code="not_escalatable",
+            ) from exc
         event = Event.objects.select_related("category", "region").get(pk=event.pk)
         correlation = f"{own_code()}/{event.pk}"
         link, _created = EscalationLink.objects.update_or_create(

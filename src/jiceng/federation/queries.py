@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from jiceng.accounts.permissions import require_role
+from jiceng.core.errors import field_error
 from jiceng.core.scope import get_in_scope, scoped
 from jiceng.events.models import Evaluation, Event, EventState, Urgency
 from jiceng.events.workflow import TRANSITIONS, can
@@ -210,6 +212,23 @@ def province_store(actor: User | AnonymousUser | None) -> list[StoreRow]:
         )
         for row in rows
     ]
+
+
+EVENT_NUMBER = re.compile(r"^SJ\d{8}(\d{7,})$")
+
+
+def event_for_escalation(actor: User | AnonymousUser | None, number: str) -> int:
+    """The id of the event a county user names by its number (SJ…, as on every page) or its id, within
+    their jurisdiction; a number that is not one of their events is an input error on the field."""
+    number = (number or "").strip().upper()
+    match = EVENT_NUMBER.match(number)
+    pk = int(match.group(1)) if match else int(number) if number.isdigit() else None
+    found = scoped(Event.objects.all(), actor).filter(pk=pk).first() if pk is not None else None
+    if found is None or (match and not found.answers_to(number)):
+        raise field_error(
+            "event_id", gettext("No event with this number in your jurisdiction."), "unknown_event"
+        )
+    return found.pk
 
 
 def escalations(actor: User | AnonymousUser | None) -> QuerySet[EscalationLink]:

@@ -78,7 +78,11 @@ class ResolveForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
-    event_id = forms.IntegerField(label=gettext_lazy("Event id"), min_value=1)
+    event_id = forms.CharField(
+        label=gettext_lazy("Event number"),
+        max_length=40,
+        help_text=gettext_lazy("As shown on the event, e.g. SJ202611280000005."),
+    )
     comment = forms.CharField(label=gettext_lazy("Why the county cannot solve it"), max_length=2000)
 
 
@@ -163,13 +167,12 @@ def route_detail(request: HttpRequest, routed_id: int) -> HttpResponse:
 def escalation_list(request: HttpRequest) -> HttpResponse:
     form = EscalateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        link = run_action(
-            form,
-            county.escalate_to_hub,
-            request.user,
-            form.cleaned_data["event_id"],
-            comment=form.cleaned_data["comment"],
-        )
+        event_id = run_action(form, queries.event_for_escalation, request.user, form.cleaned_data["event_id"])
+        link = None
+        if event_id is not None:
+            link = run_action(
+                form, county.escalate_to_hub, request.user, event_id, comment=form.cleaned_data["comment"]
+            )
         if link is not None:
             messages.success(request, _("Escalated to the collaboration platform."))
             return redirect("events:detail", event_id=link.event_id)
