@@ -328,3 +328,21 @@ def test_escalation_page_takes_the_event_number_and_says_what_is_wrong(
         "/federation/escalations/", {"event_id": f" {waiting.ref.lower()} ", "comment": "县级无法办结"}
     )
     assert response.status_code == 302 and EscalationLink.objects.get().event_id == waiting.pk
+
+
+def test_routed_events_by_state_with_the_operators_queue_marked(
+    org: Org, page_as: Any, hub_peers: dict[str, System]
+) -> None:
+    """The operator finds the events no department took (theirs to decide) without reading every row."""
+    from tests.federation.test_inbox import ESCALATE
+
+    for n, category in ((1, "0501"), (2, "X99")):  # X99: no department system handles it
+        payload = {**ESCALATE, "title": f"事件{n}", "category": category}
+        post(envelope(MessageType.ESCALATE, payload, correlation=f"330199/{n}", sequence=1))
+    client = page_as(org.user("county", "hub_operator"))
+    html = client.get("/federation/routes/").content.decode()
+    tab = re.search(r'<a href="\?state=awaiting_operator"[^>]*>(.*?)</a>', html, re.S).group(1)  # type: ignore[union-attr]
+    assert "待值班员决定" in tab and '<span class="count nonzero">1</span>' in tab
+    mine = client.get("/federation/routes/?state=awaiting_operator").content.decode()
+    assert "事件2" in mine and "事件1" not in mine
+    assert "事件1" in client.get("/federation/routes/?state=bogus").content.decode()  # unknown: all

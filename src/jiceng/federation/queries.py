@@ -31,6 +31,7 @@ from jiceng.federation.models import (
     ProvinceRecord,
     RejectedMessage,
     RoutedEvent,
+    RouteState,
     System,
     SystemKind,
 )
@@ -111,6 +112,27 @@ def rejected(actor: User | AnonymousUser | None) -> QuerySet[RejectedMessage]:
 def routes(actor: User | AnonymousUser | None) -> QuerySet[RoutedEvent]:
     user = require_role(actor, *OPERATOR_ROLES)
     return scoped(RoutedEvent.objects.select_related("county", "department"), user)
+
+
+@dataclass
+class RouteTab:
+    state: str  # "" for all
+    label: str
+    count: int
+    needs_operator: bool  # the operator's own queue: events no department took
+
+
+def route_tabs(actor: User | AnonymousUser | None) -> list[RouteTab]:
+    """The routed events by state, for tabs over the list: all, then each state with its count."""
+    counts = dict(
+        routes(actor).order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    )
+    tabs = [RouteTab("", str(gettext_lazy("All")), sum(counts.values()), False)]
+    tabs += [
+        RouteTab(state, str(label), counts.get(state, 0), state == RouteState.AWAITING_OPERATOR)
+        for state, label in RouteState.choices
+    ]
+    return tabs
 
 
 def route(actor: User | AnonymousUser | None, routed_id: int) -> RoutedEvent:

@@ -115,8 +115,15 @@ def retry(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def route_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queries.routes(request.user).order_by("-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "federation/routes.html", {"page": page})
+    state = request.GET.get("state", "")
+    routes = queries.routes(request.user).order_by("-id")
+    if state in RouteState.values:
+        routes = routes.filter(state=state)
+    else:
+        state = ""
+    page = Paginator(routes, 50).get_page(request.GET.get("page"))
+    tabs = queries.route_tabs(request.user)
+    return render(request, "federation/routes.html", {"page": page, "tabs": tabs, "current": state})
 
 
 @login_required
