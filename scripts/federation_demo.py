@@ -30,8 +30,8 @@ def main() -> int:
     cluster = Cluster(Path(args.base).resolve(), demo_nodes(args.port))
     print("preparing databases …", flush=True)
     cluster.prepare()
-    cluster.start_all()
     try:
+        cluster.start_all()
         for county, events, people in (("330101", 3, 30), ("330102", 1, 20)):
             node = cluster.node(county)
             cluster.manage(node, "federation_load", "--events", str(events), "--people", str(people))

@@ -222,10 +222,16 @@ class Cluster:
         self.wait_ready(node)
 
     def start_all(self) -> None:
+        """Every node up, or none: one that does not answer in time stops them all (left running, they
+        would hold the ports against the next start, with nothing left to stop them)."""
         for node in self.nodes:
             self.launch(node)
-        for node in self.nodes:
-            self.wait_ready(node)
+        try:
+            for node in self.nodes:
+                self.wait_ready(node)
+        except BaseException:
+            self.stop_all()
+            raise
 
     def stop(self, node: Node) -> None:
         for process in (node.process, node.worker):
