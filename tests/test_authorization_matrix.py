@@ -494,6 +494,11 @@ GLOBAL_PAGE_ROUTES = {
     "applications:material_file",
     # The reference department system's shared queue, not regional (tests/federation/test_api.py).
     "federation:task_act",
+    # Registered systems of the interface registry: keyed by system code, not regional; operators only
+    # (tests/federation/test_pages.py), as their API twins above.
+    "federation:rotate_key",
+    "federation:finish_rotation",
+    "federation:set_active",
     # Keyed by a signed rating link, open without login; it names one application and nothing else
     # (tests/applications/test_ratings.py, test_pages.py).
     "applications:rate",

@@ -346,3 +346,31 @@ def test_routed_events_by_state_with_the_operators_queue_marked(
     mine = client.get("/federation/routes/?state=awaiting_operator").content.decode()
     assert "事件2" in mine and "事件1" not in mine
     assert "事件1" in client.get("/federation/routes/?state=bogus").content.decode()  # unknown: all
+
+
+def test_operator_rotates_keys_and_deactivates_systems_from_the_registry(
+    org: Org, page_as: Any, hub_peers: dict[str, System]
+) -> None:
+    """Keys and activation were reachable only through the API; the registry page does them now."""
+    from tests.federation.conftest import KEY
+
+    client = page_as(org.user("county", "hub_operator"))
+    overview = client.get("/federation/").content.decode()
+    assert 'action="/federation/systems/DEPT-A/rotate-key/"' in overview and "更换密钥" in overview
+    response = client.post("/federation/systems/DEPT-A/rotate-key/")
+    system = System.objects.get(code="DEPT-A")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert (
+        f'<code id="new-key">{system.key}</code>' in response.content.decode() and system.previous_key == KEY
+    )
+    assert "停用旧密钥" in client.get("/federation/").content.decode()
+    client.post("/federation/systems/DEPT-A/finish-rotation/")
+    assert System.objects.get(code="DEPT-A").previous_key == ""
+    html = client.post("/federation/systems/DEPT-B/active/", {"active": "0"}, follow=True).content.decode()
+    assert not System.objects.get(code="DEPT-B").is_active and "部门B已停用" in html
+    client.post("/federation/systems/DEPT-B/active/", {"active": "1"})
+    assert System.objects.get(code="DEPT-B").is_active
+    outsider = page_as(org.user("county", "county_center"))
+    assert outsider.post("/federation/systems/DEPT-A/rotate-key/").status_code == 403
+    assert outsider.post("/federation/systems/DEPT-B/active/", {"active": "0"}).status_code == 403
+    assert System.objects.get(code="DEPT-B").is_active

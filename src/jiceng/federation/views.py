@@ -114,6 +114,35 @@ def retry(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def rotate_key(request: HttpRequest, code: str) -> HttpResponse:
+    """A new signing key for a registered system, shown this once (the old one stays accepted until the
+    rotation is finished)."""
+    system, key = systems.rotate_key(request.user, code)
+    response = render(request, "federation/key.html", {"system": system, "key": key})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def finish_rotation(request: HttpRequest, code: str) -> HttpResponse:
+    system = systems.finish_rotation(request.user, code)
+    messages.success(request, _("%(name)s: the previous key is no longer accepted.") % {"name": system.name})
+    return redirect("federation:overview")
+
+
+@login_required
+@require_POST
+def set_active(request: HttpRequest, code: str) -> HttpResponse:
+    active = request.POST.get("active") == "1"
+    system = systems.set_active(request.user, code, active)
+    text = _("%(name)s is active again.") if active else _("%(name)s is inactive: nothing is routed to it.")
+    messages.success(request, text % {"name": system.name})
+    return redirect("federation:overview")
+
+
+@login_required
 def route_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     routes = queries.routes(request.user).order_by("-id")
