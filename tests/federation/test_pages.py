@@ -70,7 +70,7 @@ def test_each_platform_leads_its_users_to_their_federation_page(
     }
     for platform, url in pages.items():
         settings.PLATFORM_ROLE = platform
-        html = page_as(org.user(*users[platform])).get("/").content.decode()
+        html = page_as(org.user(*users[platform])).get("/", follow=True).content.decode()
         nav = re.search(r'<nav class="mainnav.*?</nav>', html, re.S).group(0)  # type: ignore[union-attr]
         assert f'href="{url}"' in nav, f"{platform}: no link to {url}"
         for other in set(pages.values()) - {url}:
@@ -225,11 +225,12 @@ def test_department_system_navigation_leads_nowhere_forbidden(
     handler = User.objects.create(username="handler_dept-a")
     UserRole.objects.create(user=handler, role="handler")
     client = page_as(handler)
-    nav = re.search(r'<nav class="mainnav.*?</nav>', client.get("/").content.decode(), re.S).group(0)  # type: ignore[union-attr]
+    html = client.get("/", follow=True).content.decode()
+    nav = re.search(r'<nav class="mainnav.*?</nav>', html, re.S).group(0)  # type: ignore[union-attr]
     links = re.findall(r'href="(/[^"]*)"', nav)
     assert "/federation/tasks/" in links and "/analytics/" not in links and "/events/workbench/" not in links
     for url in links:
-        assert client.get(url).status_code == 200, url
+        assert client.get(url, follow=True).status_code == 200, url
 
 
 def test_texts_sent_to_other_systems_are_in_the_platforms_language_not_the_users(
@@ -374,3 +375,13 @@ def test_operator_rotates_keys_and_deactivates_systems_from_the_registry(
     assert outsider.post("/federation/systems/DEPT-A/rotate-key/").status_code == 403
     assert outsider.post("/federation/systems/DEPT-B/active/", {"active": "0"}).status_code == 403
     assert System.objects.get(code="DEPT-B").is_active
+
+
+def test_department_handler_lands_on_the_assignments(db: None, page_as: Any, as_department: None) -> None:
+    """Their home page summed up a jurisdiction they do not have (0 townships, 0 grids …)."""
+    from jiceng.accounts.models import User, UserRole
+
+    handler = User.objects.create(username="handler_dept-a")
+    UserRole.objects.create(user=handler, role="handler")
+    response = page_as(handler).get("/")
+    assert response.status_code == 302 and response["Location"] == "/federation/tasks/"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -32,6 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("portal:home")
     if roles and roles <= {Role.GRID_WORKER}:  # the unit counts say nothing to them: their work is here
         return redirect("worktools:mobile_home")
+    if settings.PLATFORM_ROLE == "department" and Role.HANDLER in roles:
+        # A department system's handlers have no jurisdiction to sum up: their work is the assignments.
+        return redirect("federation:tasks")
     return render(request, "web/home.html", queries.home_summary(request.user))  # type: ignore[arg-type]
 
 
