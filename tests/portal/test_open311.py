@@ -306,7 +306,7 @@ def test_private_reports_are_not_listed(org: Org, services: Any, api_key: Open31
 def test_list_filters_by_status_code_ids_and_dates(org: Org, services: Any, api_key: Open311Client) -> None:
     first, _ = _ref(pothole(org, api_key.key))
     second, _ = _ref(post(org, api_key.key, service_code="0301", lat=IN_GRID_B["lat"], long=IN_GRID_B["lng"]))
-    closed = Event.objects.get(pk=queries.event_pk(second))
+    closed = Event.objects.get(pk=Event.pk_in(second))
     perform(org.user("b", "dispatcher"), closed.pk, "reject", comment="重复")
 
     def refs(**params: str) -> list[str]:
@@ -333,7 +333,7 @@ def test_list_filters_by_status_code_ids_and_dates(org: Org, services: Any, api_
 
 def test_default_window_is_the_last_90_days(org: Org, services: Any, api_key: Open311Client) -> None:
     old, _ = _ref(pothole(org, api_key.key))
-    Event.objects.filter(pk=queries.event_pk(old)).update(reported_at=timezone.now() - timedelta(days=91))
+    Event.objects.filter(pk=Event.pk_in(old)).update(reported_at=timezone.now() - timedelta(days=91))
     new, _ = _ref(pothole(org, api_key.key))
     rows = json_of(Client().get(f"{BASE}/requests.json", county(org)))
     assert [r["service_request_id"] for r in rows] == [new]
@@ -378,7 +378,7 @@ def test_request_ids_use_the_local_date_and_old_utc_dated_ids_still_work(
     """A request made at 00:10 Beijing time is numbered with that day, not the UTC day before; an id handed
     out before (with the UTC date) keeps finding the request."""
     ref, _token = _ref(pothole(org, api_key.key))
-    event = Event.objects.get(pk=queries.event_pk(ref))
+    event = Event.objects.get(pk=Event.pk_in(ref))
     Event.objects.filter(pk=event.pk).update(reported_at="2026-11-27T16:10:00Z")  # 2026-11-28 00:10 +08:00
     local_ref, utc_ref = f"SJ20261128{event.pk:07d}", f"SJ20261127{event.pk:07d}"
     for asked in (local_ref, utc_ref):

@@ -10,7 +10,7 @@ import requests
 from georeport import GeoReport
 
 from jiceng.events.actions import perform
-from jiceng.portal.open311 import queries
+from jiceng.events.models import Event
 from tests.conftest import Org
 from tests.events.conftest import IN_GRID_A
 from tests.portal.conftest import Open311Client
@@ -56,7 +56,7 @@ def test_third_party_client_round_trip(
         assert fetched["service_request_id"] == ref and fetched["status"] == "open"
         assert fetched["description"] == f"路面坑洼（{fmt}）"
 
-    perform(org.user("a", "dispatcher"), queries.event_pk(refs["json"]), "reject", comment="不属实")
+    perform(org.user("a", "dispatcher"), Event.pk_in(refs["json"]), "reject", comment="不属实")
     for fmt in ("json", "xml"):
         client = GeoReport(root, jurisdiction=county, output_format=fmt)
         closed = client.get_service_requests(status="closed")

@@ -160,7 +160,7 @@ def _event_refs(ids: set[int], chunk: int = 500) -> dict[int, str]:
         for pk, reported_at in Event.objects.filter(pk__in=wanted[at : at + chunk]).values_list(
             "pk", "reported_at"
         ):
-            refs[pk] = scoring.event_ref(pk, reported_at)
+            refs[pk] = Event.number(pk, reported_at)
     return refs
 
 

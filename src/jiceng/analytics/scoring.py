@@ -705,7 +705,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         "events": [
             {
                 "id": e["pk"],
-                "ref": event_ref(e["pk"], e["reported_at"]),
+                "ref": Event.number(e["pk"], e["reported_at"]),
                 "title": e["title"],
                 "state": e["state"],
                 "state_label": str(EventState(e["state"]).label)
@@ -722,7 +722,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
             {
                 "id": f["pk"],
                 "event_id": f["event_id"],
-                "event_ref": event_ref(f["event_id"], f["event__reported_at"]),
+                "event_ref": Event.number(f["event_id"], f["event__reported_at"]),
                 "action": f["action"],
                 "action_label": _flow_label(f["action"]),
                 "at": f["at"],
@@ -739,11 +739,6 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
         + sum(len(v) for v in (found.records or {}).values())
         - shown_work,
     }
-
-
-def event_ref(pk: int, reported_at: datetime) -> str:
-    """The number people quote (as ``Event.ref``: SJ + the local report day + id)."""
-    return f"SJ{timezone.localdate(reported_at):%Y%m%d}{pk:07d}"
 
 
 def _region_names(codes: Iterable[str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.db import models
@@ -146,6 +147,10 @@ class EventQuerySet(models.QuerySet["Event"]):
         return self.filter(visible)
 
 
+# SJ + 8-digit report date + id (at least 7 digits).
+EVENT_NUMBER = re.compile(r"^SJ\d{8}(\d{7,})$")
+
+
 class Event(models.Model):
     """One event (事件) in the closed loop."""
 
@@ -259,7 +264,18 @@ class Event(models.Model):
     @property
     def ref(self) -> str:
         """The number people quote: SJ + report date (local, ``TIME_ZONE``) + id."""
-        return f"SJ{timezone.localdate(self.reported_at):%Y%m%d}{self.pk:07d}"
+        return self.number(self.pk, self.reported_at)
+
+    @staticmethod
+    def number(pk: int, reported_at: datetime) -> str:
+        """``ref`` of the event ``pk`` reported at ``reported_at``, without loading it."""
+        return f"SJ{timezone.localdate(reported_at):%Y%m%d}{pk:07d}"
+
+    @staticmethod
+    def pk_in(ref: str) -> int | None:
+        """The id a number names (its form only: ``answers_to`` checks it is that event's)."""
+        match = EVENT_NUMBER.match(ref.strip().upper())
+        return int(match.group(1)) if match else None
 
     def answers_to(self, ref: str) -> bool:
         """Whether ``ref`` is this event's number, or the one it was given before numbers used the local

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -236,17 +235,14 @@ def province_store(actor: User | AnonymousUser | None) -> list[StoreRow]:
     ]
 
 
-EVENT_NUMBER = re.compile(r"^SJ\d{8}(\d{7,})$")
-
-
 def event_for_escalation(actor: User | AnonymousUser | None, number: str) -> int:
     """The id of the event a county user names by its number (SJ…, as on every page) or its id, within
     their jurisdiction; a number that is not one of their events is an input error on the field."""
     number = (number or "").strip().upper()
-    match = EVENT_NUMBER.match(number)
-    pk = int(match.group(1)) if match else int(number) if number.isdigit() else None
+    by_number = Event.pk_in(number)
+    pk = by_number if by_number is not None else int(number) if number.isdigit() else None
     found = scoped(Event.objects.all(), actor).filter(pk=pk).first() if pk is not None else None
-    if found is None or (match and not found.answers_to(number)):
+    if found is None or (by_number is not None and not found.answers_to(number)):
         raise field_error(
             "event_id", gettext("No event with this number in your jurisdiction."), "unknown_event"
         )

@@ -5,7 +5,6 @@ community feed, and its text is shown with personal data masked."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -22,7 +21,6 @@ from jiceng.portal.text import mask_personal_data
 
 MAX_DAYS = 90
 MAX_ROWS = 1000
-REF_RE = re.compile(r"^SJ(\d{8})(\d{7,})$")
 
 
 def jurisdictions() -> QuerySet[Region]:
@@ -123,13 +121,8 @@ def public_requests(region: Region) -> QuerySet[Event]:
     )
 
 
-def event_pk(ref: str) -> int | None:
-    match = REF_RE.match(ref.strip())
-    return int(match.group(2)) if match else None
-
-
 def by_ref(region: Region, ref: str) -> Event:
-    pk = event_pk(ref)
+    pk = Event.pk_in(ref)
     found = public_requests(region).filter(pk=pk).first() if pk is not None else None
     if found is None or not found.answers_to(ref.strip()):
         raise NotFound(_("service_request_id %(id)s was not found.") % {"id": ref[:30]})
@@ -165,7 +158,7 @@ def search(region: Region, f: RequestFilter, now: datetime | None = None) -> lis
     qs = public_requests(region)
     ids = [r.strip() for r in f.service_request_id.split(",") if r.strip()]
     if ids:
-        wanted = {pk: ref for ref in ids[:MAX_ROWS] if (pk := event_pk(ref)) is not None}
+        wanted = {pk: ref for ref in ids[:MAX_ROWS] if (pk := Event.pk_in(ref)) is not None}
         return [e for e in qs.filter(pk__in=wanted).order_by("-reported_at") if e.answers_to(wanted[e.pk])]
     now = now or timezone.now()
     start = _when(f.start_date, "start_date") if f.start_date else None
