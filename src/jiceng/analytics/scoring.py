@@ -39,7 +39,7 @@ from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from jiceng.core.scope import jurisdiction_prefix
 from jiceng.events.models import Event, EventFlow, EventState
-from jiceng.events.workflow import TRANSITIONS
+from jiceng.events.workflow import flow_label, state_label
 from jiceng.org.models import Region, RegionLevel, Unit, UnitKind
 
 if TYPE_CHECKING:
@@ -708,9 +708,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
                 "ref": Event.number(e["pk"], e["reported_at"]),
                 "title": e["title"],
                 "state": e["state"],
-                "state_label": str(EventState(e["state"]).label)
-                if e["state"] in EventState.values
-                else e["state"],
+                "state_label": state_label(e["state"]),
                 "region_code": e["region_code"],
                 "region_name": areas.get(e["region_code"], e["region_code"]),
                 "reported_at": e["reported_at"],
@@ -724,7 +722,7 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
                 "event_id": f["event_id"],
                 "event_ref": Event.number(f["event_id"], f["event__reported_at"]),
                 "action": f["action"],
-                "action_label": _flow_label(f["action"]),
+                "action_label": flow_label(f["action"]),
                 "at": f["at"],
                 "actor": f["actor_name"],
             }
@@ -744,14 +742,6 @@ def item_detail(user: User | AnonymousUser | None, item_id: int) -> dict[str, An
 def _region_names(codes: Iterable[str]) -> dict[str, str]:
     wanted = {c for c in codes if c}
     return dict(Region.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
-
-
-def _flow_label(action: str) -> str:
-    """A workflow step's name as the event's timeline shows it ("report" is not a transition)."""
-    if action == "report":
-        return _("Report")
-    transition = TRANSITIONS.get(action)
-    return str(transition.label) if transition is not None else action
 
 
 def _work_records(user: User | AnonymousUser | None, records: dict[str, list[int]]) -> dict[str, list[dict]]:

@@ -28,9 +28,9 @@ from jiceng.audit.actions import record
 from jiceng.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from jiceng.events import actions, attachments, page_queries, queries
 from jiceng.events.forms import ActionForm, ReportForm, SearchForm, extra_fields_form
-from jiceng.events.models import AttachmentStage, Evaluation, Event, EventState, Level, Source
+from jiceng.events.models import AttachmentStage, Evaluation, Event, Level, Source
 from jiceng.events.schema_form import SchemaForm, extra_field_errors
-from jiceng.events.workflow import TRANSITIONS, Transition, available_actions
+from jiceng.events.workflow import TRANSITIONS, Transition, available_actions, flow_label, state_label
 from jiceng.federation import queries as federation_queries
 from jiceng.web.forms import run_action
 
@@ -168,10 +168,6 @@ def report_fields(request: HttpRequest) -> HttpResponse:
 
 # --- the event page --------------------------------------------------------------------------------
 
-FLOW_LABELS: dict[str, Any] = {
-    "report": gettext_lazy("Report"),
-    **{a: t.label for a, t in TRANSITIONS.items()},
-}
 COUNT_LABELS = [
     ("return_count", gettext_lazy("Returned")),
     ("rework_count", gettext_lazy("Reworked")),
@@ -180,10 +176,6 @@ COUNT_LABELS = [
     ("reopen_count", gettext_lazy("Reopened")),
     ("supervision_count", gettext_lazy("Supervised")),
 ]
-
-
-def _state_label(code: str) -> str:
-    return str(EventState(code).label) if code in EventState.values else code
 
 
 def _when(value: str) -> str:
@@ -231,15 +223,15 @@ def _timeline(user: User, event: Event, revealed: bool = False) -> list[dict[str
     names = page_queries.unit_names(codes)
     items = []
     for f in flows:
-        label = FLOW_LABELS.get(f.action, f.action)
+        label = flow_label(f.action)
         if f.action == "handle" and f.data.get("on_spot"):
             label = _("Handled on the spot")
         items.append(
             {
                 "flow": f,
                 "label": label,
-                "from": _state_label(f.from_state) if f.from_state else "",
-                "to": _state_label(f.to_state),
+                "from": state_label(f.from_state) if f.from_state else "",
+                "to": state_label(f.to_state),
                 "data": _flow_data(f.data, names),
                 "changed": f.from_state != f.to_state,
             }

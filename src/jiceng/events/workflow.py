@@ -195,6 +195,20 @@ TRANSITIONS: dict[str, Transition] = {
     ]
 }
 
+# What each step of an event's flow record is called (a report is not a transition).
+FLOW_LABELS: dict[str, str | Promise] = {
+    "report": _("Report"),
+    **{a: t.label for a, t in TRANSITIONS.items()},
+}
+
+
+def flow_label(action: str) -> str:
+    return str(FLOW_LABELS.get(action, action))
+
+
+def state_label(code: str) -> str:
+    return str(S(code).label) if code in S.values else code
+
 
 def _unit_level_matches(user: User, level: str) -> bool:
     region_level = LEVEL_REGION.get(Level(level)) if level in Level.values else None
